@@ -1,0 +1,8 @@
+/** The Relais protocol: versioned schemas, error codes and event maps shared by agent and hub. */
+export * from './version.ts';
+export * from './errors.ts';
+export * from './common.ts';
+export * from './heartbeat.ts';
+export * from './upload.ts';
+export * from './fleet.ts';
+export * from './validate.ts';

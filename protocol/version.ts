@@ -1,0 +1,26 @@
+/**
+ * Protocol version spoken between agent and hub. Every agent request carries it in the
+ * `relais-protocol` header; the hub refuses versions outside [MIN_SUPPORTED, PROTOCOL_VERSION]
+ * with RELAIS_PROTOCOL_UNSUPPORTED (HTTP 426).
+ *
+ * History (dated, newest last). Add a line for every change of a message's shape.
+ * - 1 (2026-11-23): enrolment by credential, heartbeat, instance upload, study manifest, errors.
+ */
+export const PROTOCOL_VERSION = 1;
+export const MIN_SUPPORTED_PROTOCOL_VERSION = 1;
+export const PROTOCOL_HEADER = 'relais-protocol';
+
+export const PROTOCOL_HISTORY: ReadonlyArray<{ version: number; date: string; change: string }> = [
+  { version: 1, date: '2026-11-23', change: 'enrolment by credential, heartbeat, instance upload, study manifest, errors' },
+];
+
+/** Parses a header value; undefined when absent or not an integer. */
+export function parseProtocolVersion(value: string | string[] | undefined): number | undefined {
+  const v = Array.isArray(value) ? value[0] : value;
+  if (v === undefined || !/^[0-9]{1,6}$/.test(v.trim())) return undefined;
+  return Number(v.trim());
+}
+
+export function isSupportedProtocolVersion(v: number | undefined): boolean {
+  return v !== undefined && v >= MIN_SUPPORTED_PROTOCOL_VERSION && v <= PROTOCOL_VERSION;
+}
