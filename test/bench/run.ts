@@ -8,9 +8,8 @@ import { fileURLToPath } from 'node:url';
 
 const dir = fileURLToPath(new URL('.', import.meta.url));
 const names = readdirSync(dir)
-  .filter((f) => f.endsWith('.ts') && f !== 'run.ts' && !f.includes('.') === false && !f.endsWith('.test.ts'))
-  .map((f) => f.replace(/\.ts$/, ''))
-  .filter((n) => !n.includes('.'));
+  .filter((f) => /^[a-z0-9-]+\.ts$/.test(f) && f !== 'run.ts')
+  .map((f) => f.replace(/\.ts$/, ''));
 const [name, ...args] = process.argv.slice(2);
 if (!name || !names.includes(name)) {
   process.stderr.write(`usage: npm run bench -- <${names.join('|') || 'none yet'}> [args]\n`);
