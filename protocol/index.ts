@@ -6,3 +6,4 @@ export * from './heartbeat.ts';
 export * from './upload.ts';
 export * from './fleet.ts';
 export * from './validate.ts';
+export * from './routes.ts';
