@@ -10,6 +10,7 @@ export function demoCommand(): Command {
     .option('--port <n>', 'hub HTTP port', '8080')
     .option('--dicom-port <n>', 'agent DICOM port', '11112')
     .option('--lang <fr|en>', 'language of the pages', 'fr')
+    .option('--timeout <seconds>', 'with --once: give up after this many seconds', '600')
     .action(async (opts) => {
       const { runDemo } = await import('./run.ts');
       process.exitCode = await runDemo(opts);
