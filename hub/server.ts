@@ -1,2 +1,98 @@
-// Placeholder: replaced by the implementation.
-export async function runHubFromCli(_opts: Record<string, unknown>): Promise<number> { throw new Error('runHubFromCli: not implemented yet'); }
+/**
+ * `relais hub`: the hub's composition root. Builds the real adapters (system clock, pino on
+ * stderr, the embedded stores of DATA), takes the data-directory lock, listens, and prints
+ * the listening URL on stdout. On SIGTERM/SIGINT: stops accepting connections, lets in-flight
+ * uploads finish, closes socket.io, flushes the stores, releases the lock, exits 0.
+ */
+import { readFile, chmod } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { pino } from 'pino';
+import { createSystemClock } from '../lib/clock.ts';
+import { createLogger } from '../lib/logger.ts';
+import { ensureDir } from '../lib/durable-fs.ts';
+import { buildApp } from './app.ts';
+import { openHubStores } from './stores.ts';
+import { lockDataDir } from './storage/data-dir-lock.ts';
+import { isLang } from './web/i18n.ts';
+import type { HubOptions } from './options.ts';
+
+export interface HubCliOptions {
+  data: string;
+  port?: string;
+  host?: string;
+  logLevel?: string;
+  lang?: string;
+  maxInstanceMb?: string;
+  staleSeconds?: string;
+  offlineSeconds?: string;
+}
+
+async function packageVersion(): Promise<string> {
+  try {
+    const pkg = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8')) as { version?: string };
+    return pkg.version ?? '0.0.0';
+  } catch {
+    return '0.0.0';
+  }
+}
+
+function positive(v: string | undefined, name: string): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0) throw new Error(`--${name} must be a positive number`);
+  return n;
+}
+
+export async function runHubFromCli(opts: HubCliOptions): Promise<number> {
+  const dataDir = resolve(opts.data);
+  const port = Number(opts.port ?? 8080);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    process.stderr.write(`--port must be 0..65535\n`);
+    process.exitCode = 2;
+    return 2;
+  }
+  const logger = createLogger({ name: 'hub', level: opts.logLevel ?? 'info', destination: pino.destination({ dest: 2, sync: true }) });
+  const clock = createSystemClock();
+  await ensureDir(dataDir);
+  await chmod(dataDir, 0o700); // patient data and secrets inside: owner only
+  const lock = await lockDataDir(dataDir);
+  const stores = await openHubStores(dataDir, clock);
+  if (stores.recoveredTempFiles > 0) logger.info({ removed: stores.recoveredTempFiles }, 'recovery: unacknowledged upload temp files removed');
+  if (stores.catalog.rejected > 0) logger.warn({ rejected: stores.catalog.rejected }, 'recovery: invalid catalog records skipped');
+  const options: Partial<HubOptions> = {};
+  if (isLang(opts.lang)) options.defaultLang = opts.lang;
+  const maxMb = positive(opts.maxInstanceMb, 'max-instance-mb');
+  if (maxMb) options.maxInstanceBytes = Math.floor(maxMb * 1024 * 1024);
+  const stale = positive(opts.staleSeconds, 'stale-seconds');
+  if (stale) options.staleAfterMs = stale * 1000;
+  const offline = positive(opts.offlineSeconds, 'offline-seconds');
+  if (offline) options.offlineAfterMs = offline * 1000;
+  const hub = await buildApp({ clock, logger, ...stores, options, version: await packageVersion() });
+  const address = await hub.app.listen({ port, host: opts.host ?? '127.0.0.1' });
+  await stores.audit.record({ event: 'application-activity', action: 'hub-start', actor: { kind: 'system', id: 'hub' }, outcome: 'success' });
+  process.stdout.write(`Relais hub: ${address}\n`);
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) {
+      logger.warn({ signal }, 'second signal: exiting now');
+      process.exit(1);
+    }
+    stopping = true;
+    logger.info({ signal }, 'shutting down: finishing in-flight requests');
+    (async () => {
+      await hub.close();
+      await stores.audit.record({ event: 'application-activity', action: 'hub-stop', actor: { kind: 'system', id: 'hub' }, outcome: 'success' }).catch(() => {});
+      await stores.close();
+      await lock.release();
+      logger.info('hub stopped');
+      process.exit(0);
+    })().catch((err: Error) => {
+      logger.error({ err: err.message }, 'shutdown failed');
+      process.exit(1);
+    });
+  };
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.once('SIGINT', () => stop('SIGINT'));
+  return 0;
+}

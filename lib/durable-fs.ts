@@ -40,12 +40,17 @@ export function tempPathFor(finalPath: string): string {
   return join(dirname(finalPath), `.${basename(finalPath)}.${randomBytes(6).toString('hex')}.tmp`);
 }
 
+export interface WriteDurableOptions {
+  /** File mode of the new file (default 0o640); secrets and patient data use 0o600. */
+  mode?: number;
+}
+
 /** Writes `data` to `path` atomically and durably. */
-export async function writeFileDurable(path: string, data: string | Uint8Array): Promise<void> {
+export async function writeFileDurable(path: string, data: string | Uint8Array, opts: WriteDurableOptions = {}): Promise<void> {
   const tmp = tempPathFor(path);
   let handle: FileHandle | undefined;
   try {
-    handle = await open(tmp, 'wx', 0o640);
+    handle = await open(tmp, 'wx', opts.mode ?? 0o640);
     await handle.writeFile(data);
     await handle.sync();
     await handle.close();

@@ -5,23 +5,36 @@ export function provisionCommand(): Command {
   const cmd = new Command('provision').description('Register agents and users of a hub (run on the hub machine)');
   cmd
     .command('agent')
-    .description('Register an agent; the last line of stdout is its credential')
+    .description('Register an agent (same name again: new credential, old one revoked); the last line of stdout is its credential')
     .requiredOption('--data <dir>', 'hub data directory')
     .requiredOption('--name <name>', 'agent name (site / scanner), e.g. "CH Marie-Galante CT"')
+    .option('--lang <fr|en>', 'language of the messages', 'fr')
     .action(async (opts) => {
       const { provisionAgent } = await import('./commands.ts');
       await provisionAgent(opts);
     });
   cmd
     .command('user')
-    .description('Register a user; the last line of stdout is an API bearer token for that user')
+    .description('Register a user (same name again: new token, old one revoked); the last line of stdout is an API bearer token for that user')
     .requiredOption('--data <dir>', 'hub data directory')
     .requiredOption('--name <name>', 'user name (login)')
     .option('--role <role>', 'operator | radiologist | clinician | admin', 'operator')
     .option('--display-name <text>', 'name shown in the pages')
+    .option('--lang <fr|en>', 'language of the messages', 'fr')
     .action(async (opts) => {
       const { provisionUser } = await import('./commands.ts');
       await provisionUser(opts);
+    });
+  cmd
+    .command('revoke')
+    .description('Revoke an agent credential or a user token at once (by id)')
+    .requiredOption('--data <dir>', 'hub data directory')
+    .option('--agent <id>', 'agent id')
+    .option('--user <id>', 'user id')
+    .option('--lang <fr|en>', 'language of the messages', 'fr')
+    .action(async (opts) => {
+      const { provisionRevoke } = await import('./commands.ts');
+      await provisionRevoke(opts);
     });
   return cmd;
 }

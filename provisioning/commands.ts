@@ -1,3 +1,83 @@
-// Placeholder: replaced by the implementation.
-export async function provisionAgent(_opts: Record<string, unknown>): Promise<number> { throw new Error('provisionAgent: not implemented yet'); }
-export async function provisionUser(_opts: Record<string, unknown>): Promise<number> { throw new Error('provisionUser: not implemented yet'); }
+/**
+ * `relais provision agent|user|revoke`: register identities in a hub's data directory.
+ * Contract (scripts rely on it): for `agent` the last line of stdout is the agent credential,
+ * for `user` the last line is the user's bearer token; exit code 0 on success, 1 with a
+ * message on stderr otherwise. Secrets are printed once and stored only as hashes.
+ */
+import { resolve } from 'node:path';
+import { IdentityStore } from './identity-store.ts';
+import { ROLES, type Role } from './identity-schema.ts';
+import { provisionTexts, type ProvisionLang } from './texts.ts';
+
+interface CommonOpts {
+  data: string;
+  lang?: string;
+}
+
+function textsFor(opts: CommonOpts) {
+  const lang: ProvisionLang = opts.lang === 'en' ? 'en' : 'fr';
+  return provisionTexts[lang];
+}
+
+async function run(opts: CommonOpts, body: (t: ReturnType<typeof textsFor>) => Promise<number>): Promise<number> {
+  const t = textsFor(opts);
+  let code: number;
+  try {
+    code = await body(t);
+  } catch (err) {
+    process.stderr.write(`${t.failed((err as Error).message)}\n`);
+    code = 1;
+  }
+  process.exitCode = code;
+  return code;
+}
+
+export async function provisionAgent(opts: CommonOpts & { name: string }): Promise<number> {
+  return run(opts, async (t) => {
+    const name = String(opts.name ?? '').trim();
+    if (!name) {
+      process.stderr.write(`${t.badName}\n`);
+      return 1;
+    }
+    const store = new IdentityStore(resolve(opts.data));
+    const issued = await store.issueAgent(name);
+    const line = issued.rotated ? t.agentRotated(name, issued.identity.id) : t.agentRegistered(name, issued.identity.id);
+    process.stdout.write(`${line}\n${t.agentHint}\n${issued.credential}\n`);
+    return 0;
+  });
+}
+
+export async function provisionUser(opts: CommonOpts & { name: string; role?: string; displayName?: string }): Promise<number> {
+  return run(opts, async (t) => {
+    const name = String(opts.name ?? '').trim();
+    const role = (opts.role ?? 'operator') as Role;
+    if (!name) {
+      process.stderr.write(`${t.badName}\n`);
+      return 1;
+    }
+    if (!ROLES.includes(role)) {
+      process.stderr.write(`${t.badRole(String(opts.role), ROLES.join(' | '))}\n`);
+      return 1;
+    }
+    const store = new IdentityStore(resolve(opts.data));
+    const issued = await store.issueUser(name, role, opts.displayName);
+    const line = issued.rotated ? t.userRotated(name, issued.identity.id, role) : t.userRegistered(name, issued.identity.id, role);
+    process.stdout.write(`${line}\n${t.userHint}\n${issued.token}\n`);
+    return 0;
+  });
+}
+
+export async function provisionRevoke(opts: CommonOpts & { agent?: string; user?: string }): Promise<number> {
+  return run(opts, async (t) => {
+    const store = new IdentityStore(resolve(opts.data));
+    const kind = opts.agent ? 'agent' : 'user';
+    const id = opts.agent ?? opts.user;
+    if (!id) {
+      process.stderr.write(`${t.unknown(kind, '?')}\n`);
+      return 1;
+    }
+    const ok = await store.revoke(kind, id);
+    (ok ? process.stdout : process.stderr).write(`${ok ? t.revoked(kind, id) : t.unknown(kind, id)}\n`);
+    return ok ? 0 : 1;
+  });
+}

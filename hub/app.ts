@@ -1,0 +1,222 @@
+/**
+ * Builds the hub's fastify app from its dependencies, without listening (tests use `inject`,
+ * or `listen({ port: 0 })` for socket.io). Composition: services (auth, ingest, fleet) over the
+ * stores passed in; routes (health, sign-in, agent API, fleet, DICOMweb, web pages), every one
+ * declaring its access (deny by default, see auth/guard.ts); socket.io attached to app.server
+ * for the live fleet page. Errors answer ErrorBody with a stable code, never a stack trace.
+ * Requests are logged without query strings (QIDO queries can carry patient attributes).
+ */
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import cookie from '@fastify/cookie';
+import { Server as SocketServer } from 'socket.io';
+import type { Clock } from '../lib/clock.ts';
+import type { Logger } from '../lib/logger.ts';
+import { PROTOCOL_VERSION } from '../protocol/version.ts';
+import { errorBody, type ErrorCode } from '../protocol/errors.ts';
+import { ProtocolValidationError } from '../protocol/validate.ts';
+import type { HealthStatus } from '../protocol/routes.ts';
+import type { IdentityStore } from '../provisioning/identity-store.ts';
+import { DEFAULT_HUB_OPTIONS, type HubOptions } from './options.ts';
+import { HubError, storageError } from './errors.ts';
+import type { HubContext } from './context.ts';
+import type { AuditLog } from './audit/audit-log.ts';
+import type { CatalogStore } from './catalog/store.ts';
+import type { StudyIndexes } from './catalog/instance-index.ts';
+import { ArchiveSweep } from './catalog/archive-sweep.ts';
+import type { InstanceObjects } from './ingest/instance-objects.ts';
+import { IngestService } from './ingest/ingest-service.ts';
+import { registerIngest } from './ingest/routes.ts';
+import { Authenticator } from './auth/authenticator.ts';
+import { SessionStore } from './auth/sessions.ts';
+import { LoginThrottle } from './auth/throttle.ts';
+import { installGuard, type RouteEntry } from './auth/guard.ts';
+import { registerAuthRoutes } from './auth/routes.ts';
+import { PUBLIC } from './auth/roles.ts';
+import { FleetState } from './fleet/fleet-state.ts';
+import { registerFleet } from './fleet/routes.ts';
+import { attachFleetSocket } from './fleet/socket.ts';
+import { registerQido } from './dicomweb/qido.ts';
+import { registerWado } from './dicomweb/wado.ts';
+import { registerWeb, sendLoginPage } from './web/routes.ts';
+import { KeyedMutex } from './storage/keyed-mutex.ts';
+
+export interface HubDeps {
+  clock: Clock;
+  logger: Logger;
+  identities: IdentityStore;
+  catalog: CatalogStore;
+  audit: AuditLog;
+  objects: InstanceObjects;
+  indexes: StudyIndexes;
+  options?: Partial<HubOptions>;
+  /** Hub software version reported by the health endpoint. */
+  version?: string;
+}
+
+export interface HubApp {
+  app: FastifyInstance;
+  io: SocketServer;
+  context: HubContext;
+  /** Every route with its declared access (the inventory the auth sweep test walks). */
+  routes: RouteEntry[];
+  archive: ArchiveSweep;
+  /** Marks the hub as stopping (health says so, uploads get 503) and closes the app. */
+  close(): Promise<void>;
+}
+
+export async function buildApp(deps: HubDeps): Promise<HubApp> {
+  const options: HubOptions = { ...DEFAULT_HUB_OPTIONS, ...deps.options };
+  const { clock, logger } = deps;
+  const app: FastifyInstance = Fastify({
+    loggerInstance: logger as unknown as FastifyBaseLogger,
+    disableRequestLogging: true,
+    trustProxy: false,
+    bodyLimit: 1024 * 1024,
+    return503OnClosing: true,
+  });
+  await app.register(cookie);
+
+  const studyLocks = new KeyedMutex();
+  const sessions = new SessionStore(clock, options.sessionIdleMs, options.sessionMaxMs);
+  const auth = new Authenticator(deps.identities, sessions);
+  const fleet = new FleetState({
+    clock,
+    identities: deps.identities,
+    catalog: deps.catalog,
+    thresholds: { staleAfterMs: options.staleAfterMs, offlineAfterMs: options.offlineAfterMs },
+  });
+  const ingest = new IngestService({
+    clock,
+    logger,
+    objects: deps.objects,
+    indexes: deps.indexes,
+    catalog: deps.catalog,
+    audit: deps.audit,
+    studyLocks,
+    maxInstanceBytes: options.maxInstanceBytes,
+    onStudyChanged: (s) => fleet.studyChanged(s),
+  });
+  const context: HubContext = {
+    clock,
+    logger,
+    options,
+    identities: deps.identities,
+    auth,
+    throttle: new LoginThrottle(clock, options.loginMaxFailures, options.loginWindowMs),
+    audit: deps.audit,
+    catalog: deps.catalog,
+    indexes: deps.indexes,
+    objects: deps.objects,
+    studyLocks,
+    ingest,
+    fleet,
+    state: { status: 'ok' },
+  };
+  const archive = new ArchiveSweep({
+    clock,
+    logger,
+    catalog: deps.catalog,
+    studyLocks,
+    statuses: options.archiveStatuses,
+    afterMs: options.archiveAfterMs,
+    everyMs: options.archiveSweepMs,
+  });
+
+  const routes = installGuard(app, auth, deps.audit);
+  installErrorHandling(app, context);
+
+  app.get('/api/v1/health', { config: { access: PUBLIC } }, async (): Promise<HealthStatus> => ({
+    status: context.state.status,
+    version: deps.version ?? '0.1.0',
+    protocolVersion: PROTOCOL_VERSION,
+  }));
+  registerAuthRoutes(app, context);
+  await registerIngest(app, context);
+  registerFleet(app, context);
+  registerQido(app, context);
+  registerWado(app, context);
+  registerWeb(app, context);
+
+  const io = new SocketServer(app.server, { serveClient: false, cors: undefined, maxHttpBufferSize: 64 * 1024 });
+  const detachFleet = attachFleetSocket(io, fleet, auth, (header) => app.parseCookie(header));
+  app.addHook('preClose', (done) => {
+    context.state.status = 'stopping';
+    io.local.disconnectSockets(true);
+    done();
+  });
+  app.addHook('onClose', (_instance, done) => {
+    archive.stop();
+    detachFleet();
+    fleet.close();
+    io.close(() => done());
+  });
+  archive.start();
+  await app.ready();
+
+  return {
+    app,
+    io,
+    context,
+    routes,
+    archive,
+    async close() {
+      context.state.status = 'stopping';
+      await app.close();
+    },
+  };
+}
+
+const STATUS_CODES: Record<number, ErrorCode> = {
+  400: 'RELAIS_BAD_REQUEST',
+  404: 'RELAIS_NOT_FOUND',
+  413: 'RELAIS_UPLOAD_TOO_LARGE',
+  503: 'RELAIS_HUB_UNAVAILABLE',
+};
+
+function installErrorHandling(app: FastifyInstance, ctx: HubContext): void {
+  app.addHook('onResponse', async (request, reply) => {
+    const p = request.principal;
+    ctx.logger.info(
+      {
+        method: request.method,
+        route: request.routeOptions.url ?? 'unknown',
+        status: reply.statusCode,
+        ms: Math.round(reply.elapsedTime),
+        who: p ? (p.kind === 'agent' ? `agent:${p.agentId}` : `user:${p.userId}`) : undefined,
+      },
+      'request',
+    );
+  });
+
+  app.setNotFoundHandler((_request, reply) => {
+    reply.code(404).send(errorBody('RELAIS_NOT_FOUND'));
+  });
+
+  app.setErrorHandler((raw: FastifyError | Error, request, reply) => {
+    let err: HubError | undefined;
+    let status: number;
+    const mapped = storageError(raw);
+    if (mapped instanceof HubError) err = mapped;
+    else if (raw instanceof ProtocolValidationError) err = new HubError('RELAIS_PROTOCOL_INVALID_MESSAGE', raw.message, { errors: raw.errors });
+    if (err) {
+      status = err.httpStatus;
+    } else {
+      const fe = raw as FastifyError;
+      const sc = typeof fe.statusCode === 'number' ? fe.statusCode : 500;
+      if (sc >= 400 && sc < 500) {
+        const code = STATUS_CODES[sc] ?? 'RELAIS_BAD_REQUEST';
+        status = sc;
+        err = new HubError(code, request.routeOptions.config.access?.kind === 'agent' && sc === 400 ? `invalid message: ${fe.message}` : fe.message);
+        if (sc === 400 && request.routeOptions.config.access?.kind === 'agent') err = new HubError('RELAIS_PROTOCOL_INVALID_MESSAGE', fe.message);
+      } else {
+        ctx.logger.error({ err: { message: raw.message, name: raw.name, code: (raw as NodeJS.ErrnoException).code }, route: request.routeOptions.url }, 'request failed');
+        status = 500;
+        err = new HubError('RELAIS_INTERNAL');
+      }
+    }
+    if (!request.raw.complete) reply.header('connection', 'close');
+    if (status === 401 && request.routeOptions.config.page) return sendLoginPage(request, reply, ctx, 401);
+    if (status === 429 && err.code === 'RELAIS_AUTH_THROTTLED' && !reply.hasHeader('retry-after')) reply.header('retry-after', '60');
+    return reply.code(status).type('application/json; charset=utf-8').send(err.body());
+  });
+}

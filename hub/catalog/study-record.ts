@@ -1,0 +1,182 @@
+/**
+ * A study as the hub's catalog keeps it (one record per study, never per instance), and the
+ * pure rules that change it: an instance arrives, a manifest arrives, a study is closed.
+ * Patient-level attributes sit in `patient` and study identifiers in `dicom`, so views for
+ * users not allowed to see them are built by leaving those out (toStudyView never includes them).
+ */
+import { Type, type Static } from '@sinclair/typebox';
+import { AgentId, IsoDateTime, Uid, Urgency, URGENCIES } from '../../protocol/common.ts';
+import { StudyStatus, type StudyView } from '../../protocol/fleet.ts';
+
+const Text = (max = 200) => Type.Optional(Type.String({ maxLength: max }));
+
+export const StudyRecord = Type.Object({
+  studyInstanceUid: Uid,
+  agentId: AgentId,
+  urgency: Urgency,
+  status: StudyStatus,
+  modalities: Type.Array(Type.String({ maxLength: 16 })),
+  seriesCount: Type.Integer({ minimum: 0 }),
+  instancesReceived: Type.Integer({ minimum: 0 }),
+  instancesExpected: Type.Union([Type.Integer({ minimum: 0 }), Type.Null()]),
+  /** Of the manifest's instances, how many are at the hub. */
+  manifestReceived: Type.Integer({ minimum: 0 }),
+  bytesReceived: Type.Integer({ minimum: 0 }),
+  firstReceivedAt: IsoDateTime,
+  updatedAt: IsoDateTime,
+  completedAt: Type.Union([IsoDateTime, Type.Null()]),
+  flags: Type.Array(Type.String({ maxLength: 64 })),
+  dicom: Type.Object({
+    studyDate: Text(16),
+    studyTime: Text(32),
+    accessionNumber: Text(64),
+    studyDescription: Text(),
+    referringPhysicianName: Text(),
+  }),
+  patient: Type.Object({
+    name: Text(),
+    id: Text(),
+    issuer: Text(),
+    birthDate: Text(16),
+    sex: Text(16),
+  }),
+});
+export type StudyRecord = Static<typeof StudyRecord>;
+
+export const FLAG_NEW_VERSION = 'new-version';
+
+/** What the study's instance index says now (recomputed after each change, never drifted). */
+export interface StudyTotals {
+  instancesReceived: number;
+  seriesCount: number;
+  bytesReceived: number;
+  modalities: string[];
+  /** Of the manifest's instances, how many are present (undefined without a manifest). */
+  manifestReceived: number | undefined;
+  manifestSize: number | undefined;
+  hasNewVersions: boolean;
+}
+
+export interface InstanceArrival {
+  studyInstanceUid: string;
+  agentId: string;
+  urgency: Urgency;
+  at: string;
+  totals: StudyTotals;
+  /** Study- and patient-level attributes read from this instance's header. */
+  dicom: StudyRecord['dicom'];
+  patient: StudyRecord['patient'];
+}
+
+/** The more urgent of two urgencies (emergency > scheduled > deferred). */
+export function moreUrgent(a: Urgency, b: Urgency): Urgency {
+  return URGENCIES.indexOf(a) <= URGENCIES.indexOf(b) ? a : b;
+}
+
+function fillMissing<T extends Record<string, string | undefined>>(current: T, incoming: T): T {
+  const out: Record<string, string | undefined> = { ...current };
+  for (const [k, v] of Object.entries(incoming)) if (out[k] === undefined && v !== undefined && v !== '') out[k] = v;
+  return out as T;
+}
+
+function emptyStudy(uid: string, agentId: string, urgency: Urgency, at: string): StudyRecord {
+  return {
+    studyInstanceUid: uid,
+    agentId,
+    urgency,
+    status: 'receiving',
+    modalities: [],
+    seriesCount: 0,
+    instancesReceived: 0,
+    instancesExpected: null,
+    manifestReceived: 0,
+    bytesReceived: 0,
+    firstReceivedAt: at,
+    updatedAt: at,
+    completedAt: null,
+    flags: [],
+    dicom: {},
+    patient: {},
+  };
+}
+
+function withTotals(s: StudyRecord, t: StudyTotals): StudyRecord {
+  return {
+    ...s,
+    modalities: t.modalities,
+    seriesCount: t.seriesCount,
+    instancesReceived: t.instancesReceived,
+    bytesReceived: t.bytesReceived,
+    instancesExpected: t.manifestSize ?? s.instancesExpected,
+    manifestReceived: t.manifestReceived ?? s.manifestReceived,
+    flags: t.hasNewVersions && !s.flags.includes(FLAG_NEW_VERSION) ? [...s.flags, FLAG_NEW_VERSION] : s.flags,
+  };
+}
+
+export function recordInstance(study: StudyRecord | undefined, a: InstanceArrival): StudyRecord {
+  const base = study ?? emptyStudy(a.studyInstanceUid, a.agentId, a.urgency, a.at);
+  const next = withTotals(
+    {
+      ...base,
+      urgency: moreUrgent(base.urgency, a.urgency),
+      updatedAt: a.at,
+      dicom: fillMissing(base.dicom, a.dicom),
+      patient: fillMissing(base.patient, a.patient),
+    },
+    a.totals,
+  );
+  return withCompletion(next, a.at);
+}
+
+/** Whether the stored record lags behind the index (a crash between index and catalog). */
+export function lagsBehind(s: StudyRecord | undefined, t: StudyTotals): boolean {
+  if (!s) return true;
+  return s.instancesReceived !== t.instancesReceived || s.bytesReceived !== t.bytesReceived || s.seriesCount !== t.seriesCount;
+}
+
+export interface ManifestArrival {
+  studyInstanceUid: string;
+  agentId: string;
+  urgency: Urgency;
+  at: string;
+  totals: StudyTotals;
+}
+
+export function recordManifest(study: StudyRecord | undefined, m: ManifestArrival): StudyRecord {
+  const base = study ?? emptyStudy(m.studyInstanceUid, m.agentId, m.urgency, m.at);
+  return withCompletion(withTotals({ ...base, urgency: moreUrgent(base.urgency, m.urgency), updatedAt: m.at }, m.totals), m.at);
+}
+
+/** A receiving study becomes complete once every instance of its manifest is at the hub. */
+function withCompletion(s: StudyRecord, at: string): StudyRecord {
+  if (s.status === 'receiving' && s.instancesExpected !== null && s.manifestReceived >= s.instancesExpected) {
+    return { ...s, status: 'complete', completedAt: at };
+  }
+  return s;
+}
+
+export function isComplete(s: StudyRecord): boolean {
+  return s.instancesExpected !== null && s.manifestReceived >= s.instancesExpected;
+}
+
+/** Whether a study may leave the live catalog (terminal status, quiet long enough). */
+export function isClosed(s: StudyRecord, now: number, statuses: readonly string[], afterMs: number): boolean {
+  return statuses.includes(s.status) && now - Date.parse(s.updatedAt) >= afterMs;
+}
+
+/** The operator's view of a study: progress and status, no patient-level attributes. */
+export function toStudyView(s: StudyRecord): StudyView {
+  return {
+    studyInstanceUid: s.studyInstanceUid,
+    agentId: s.agentId,
+    status: s.status,
+    urgency: s.urgency,
+    modalities: s.modalities,
+    instancesReceived: s.instancesReceived,
+    instancesExpected: s.instancesExpected,
+    bytesReceived: s.bytesReceived,
+    firstReceivedAt: s.firstReceivedAt,
+    updatedAt: s.updatedAt,
+    flags: s.flags,
+  };
+}
