@@ -6,7 +6,7 @@
  * for the live fleet page. Errors answer ErrorBody with a stable code, never a stack trace.
  * Requests are logged without query strings (QIDO queries can carry patient attributes).
  */
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import cookie from '@fastify/cookie';
 import { Server as SocketServer } from 'socket.io';
 import type { Clock } from '../lib/clock.ts';
@@ -69,7 +69,7 @@ export async function buildApp(deps: HubDeps): Promise<HubApp> {
   const { clock, logger } = deps;
   const app: FastifyInstance = Fastify({
     loggerInstance: logger as unknown as FastifyBaseLogger,
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     trustProxy: false,
     bodyLimit: 1024 * 1024,
     return503OnClosing: true,
