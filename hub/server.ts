@@ -12,7 +12,7 @@ import { createLogger } from '../lib/logger.ts';
 import { ensureDir } from '../lib/durable-fs.ts';
 import { buildApp } from './app.ts';
 import { openHubStores } from './stores.ts';
-import { lockDataDir } from './storage/data-dir-lock.ts';
+import { lockDataDir, DataDirLockedError } from './storage/data-dir-lock.ts';
 import { isLang } from './web/i18n.ts';
 import type { HubOptions } from './options.ts';
 
@@ -55,7 +55,15 @@ export async function runHubFromCli(opts: HubCliOptions): Promise<number> {
   const clock = createSystemClock();
   await ensureDir(dataDir);
   await chmod(dataDir, 0o700); // patient data and secrets inside: owner only
-  const lock = await lockDataDir(dataDir);
+  let lock: Awaited<ReturnType<typeof lockDataDir>>;
+  try {
+    lock = await lockDataDir(dataDir);
+  } catch (err) {
+    if (!(err instanceof DataDirLockedError)) throw err;
+    process.stderr.write(`${err.message}\n`);
+    process.exitCode = 1;
+    return 1;
+  }
   const stores = await openHubStores(dataDir, clock);
   if (stores.recoveredTempFiles > 0) logger.info({ removed: stores.recoveredTempFiles }, 'recovery: unacknowledged upload temp files removed');
   if (stores.catalog.rejected > 0) logger.warn({ rejected: stores.catalog.rejected }, 'recovery: invalid catalog records skipped');
