@@ -62,6 +62,10 @@ const fr = {
   dash: '—',
   agentsOnline: 'agents en ligne',
   signedInAs: 'Connecté :',
+  role_operator: 'opérateur',
+  role_radiologist: 'radiologue',
+  role_clinician: 'clinicien',
+  role_admin: 'administrateur',
 } as const;
 
 type Dict = { readonly [K in keyof typeof fr]: string };
@@ -122,6 +126,10 @@ const en: Dict = {
   dash: '—',
   agentsOnline: 'agents online',
   signedInAs: 'Signed in:',
+  role_operator: 'operator',
+  role_radiologist: 'radiologist',
+  role_clinician: 'clinician',
+  role_admin: 'administrator',
 };
 
 export type TextKey = keyof typeof fr;

@@ -14,6 +14,7 @@ const agents = new Map<string, AgentView>();
 const studies = new Map<string, StudyView>();
 let serverOffsetMs = 0;
 let live = false;
+let me: { displayName: string; role: string } | undefined;
 
 function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string> = {}, ...children: (Node | string)[]): HTMLElementTagNameMap[K] {
   const e = document.createElement(tag);
@@ -102,6 +103,8 @@ function renderAll(): void {
   markLang(lang);
   renderAgents();
   renderStudies();
+  const who = document.getElementById('who');
+  if (who && me) who.textContent = `${me.displayName} (${tx(`role_${me.role}`) ?? me.role})`;
   const state = document.getElementById('live-state');
   if (state) {
     state.textContent = tx(live ? 'connected' : 'disconnected');
@@ -125,9 +128,8 @@ async function whoAmI(): Promise<void> {
     return;
   }
   if (res.ok) {
-    const me = (await res.json()) as { displayName: string; role: string };
-    const who = document.getElementById('who');
-    if (who) who.textContent = `${me.displayName} (${me.role})`;
+    me = (await res.json()) as { displayName: string; role: string };
+    renderAll();
   }
 }
 
