@@ -1,11 +1,13 @@
 /**
  * Fleet routes: the agents' heartbeat (agent route; answers HeartbeatAck with the clock
  * offset) and the fleet snapshot for signed-in users (the live page uses socket.io).
+ * The agent is who its credential says: the heartbeat's own `agentId` (an agent may name
+ * itself after its host) is informational and replaced by the authenticated id, so one
+ * agent can never report for another.
  */
 import type { FastifyInstance } from 'fastify';
 import { Heartbeat } from '../../protocol/heartbeat.ts';
 import { assertValid } from '../../protocol/validate.ts';
-import { HubError } from '../errors.ts';
 import { agentOf } from '../auth/guard.ts';
 import { AGENT, userMay } from '../auth/roles.ts';
 import type { HubContext } from '../context.ts';
@@ -14,8 +16,8 @@ export function registerFleet(app: FastifyInstance, ctx: HubContext): void {
   app.post('/api/v1/agents/heartbeat', { config: { access: AGENT } }, async (request) => {
     const agent = agentOf(request);
     const hb = assertValid(Heartbeat, request.body);
-    if (hb.agentId !== agent.agentId) throw new HubError('RELAIS_AUTH_FORBIDDEN', 'a heartbeat may only speak for its own agent');
-    return ctx.fleet.heartbeat(agent.agentId, agent.name, hb);
+    if (hb.agentId !== agent.agentId) request.log.debug({ claimed: hb.agentId, agentId: agent.agentId }, 'heartbeat agentId replaced by the authenticated one');
+    return ctx.fleet.heartbeat(agent.agentId, agent.name, { ...hb, agentId: agent.agentId });
   });
 
   app.get('/api/v1/fleet', { config: { access: userMay('fleet:read') } }, async () => ctx.fleet.snapshot());

@@ -104,8 +104,12 @@ test('heartbeat → online; the manual clock makes it stale then offline, pushed
 test('a heartbeat is validated and may only speak for its own agent', async () => {
   const post = (body: unknown) =>
     fetch(`${url}/api/v1/agents/heartbeat`, { method: 'POST', headers: { ...agentHeaders(t.agentA.credential), 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const before = (await t.hub.context.fleet.agents()).find((a) => a.agentId === t.agentB.id);
   const other = await post(heartbeat(t.agentB.id, new Date(clock.now()).toISOString()));
-  assert.equal(other.status, 403);
+  assert.equal(other.status, 200, 'the claimed agentId is ignored: the credential says who speaks');
+  const after = await t.hub.context.fleet.agents();
+  assert.deepEqual(after.find((a) => a.agentId === t.agentB.id), before, 'agent B is untouched');
+  assert.equal(after.find((a) => a.agentId === t.agentA.id)?.heartbeat?.agentId, t.agentA.id);
   const invalid = await post({ ...heartbeat(t.agentA.id, new Date(clock.now()).toISOString()), queue: { studies: -1 } });
   assert.equal(invalid.status, 400);
   assert.equal(((await invalid.json()) as { error: { code: string } }).error.code, 'RELAIS_PROTOCOL_INVALID_MESSAGE');
