@@ -73,6 +73,10 @@ export async function buildApp(deps: HubDeps): Promise<HubApp> {
     trustProxy: false,
     bodyLimit: 1024 * 1024,
     return503OnClosing: true,
+    // No overall request limit (a 2 GB study instance on a 4 Mbit/s link takes over an hour),
+    // but a connection silent for idleTimeoutMs is dropped.
+    requestTimeout: 0,
+    connectionTimeout: options.idleTimeoutMs,
   });
   await app.register(cookie);
 
@@ -138,7 +142,7 @@ export async function buildApp(deps: HubDeps): Promise<HubApp> {
   registerWeb(app, context);
 
   const io = new SocketServer(app.server, { serveClient: false, cors: undefined, maxHttpBufferSize: 64 * 1024 });
-  const detachFleet = attachFleetSocket(io, fleet, auth, (header) => app.parseCookie(header));
+  const detachFleet = attachFleetSocket(io, fleet, auth, (header) => app.parseCookie(header), { clock, recheckMs: options.socketRecheckMs });
   app.addHook('preClose', (done) => {
     context.state.status = 'stopping';
     io.local.disconnectSockets(true);

@@ -27,6 +27,10 @@ export interface HubOptions {
   archiveAfterMs: number;
   /** How often the archive sweep runs. */
   archiveSweepMs: number;
+  /** A connection with no byte in either direction for this long is closed (stalled links). */
+  idleTimeoutMs: number;
+  /** How often live sockets re-check their user (sign-out, revocation, rotation end them). */
+  socketRecheckMs: number;
   defaultLang: Language;
   /** Whether the session cookie gets the Secure attribute (set when served over HTTPS). */
   secureCookies: boolean;
@@ -46,6 +50,8 @@ export const DEFAULT_HUB_OPTIONS: HubOptions = {
   archiveStatuses: ['delivered'],
   archiveAfterMs: 24 * 3600_000,
   archiveSweepMs: 15 * 60_000,
+  idleTimeoutMs: 120_000,
+  socketRecheckMs: 30_000,
   defaultLang: 'fr',
   secureCookies: false,
 };

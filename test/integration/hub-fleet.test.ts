@@ -115,7 +115,7 @@ test('a heartbeat is validated and may only speak for its own agent', async () =
   assert.equal(((await invalid.json()) as { error: { code: string } }).error.code, 'RELAIS_PROTOCOL_INVALID_MESSAGE');
 });
 
-test('a session cookie opens the socket, and an upload pushes the study progress', async () => {
+test('a session cookie opens the socket, an upload pushes the study progress, signing out closes it', async () => {
   const login = await fetch(`${url}/api/v1/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token: t.tokens.radiologist }) });
   const cookie = login.headers.get('set-cookie')!.split(';')[0]!;
   const s = connect({ cookie });
@@ -134,4 +134,10 @@ test('a session cookie opens the socket, and an upload pushes the study progress
   assert.equal(v.urgency, 'emergency');
   assert.equal(v.status, 'receiving');
   assert.ok(!('patient' in v) && !JSON.stringify(v).includes('PLASTIC'), 'no patient data on the fleet channel');
+
+  // Signing out elsewhere ends the live page at the next credential check.
+  const gone = next<string>(s, 'disconnect');
+  await fetch(`${url}/api/v1/session`, { method: 'DELETE', headers: { cookie } });
+  clock.advance(30_000);
+  assert.equal(await gone, 'io server disconnect');
 });
