@@ -7,6 +7,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdir, readFile } from 'node:fs/promises';
+import { request } from 'node:http';
+import { waitFor } from '../fakes/wait.ts';
 import { join } from 'node:path';
 import { SHARED_CT, listFiles } from '../data.ts';
 import { boundaryOf, parseMultipartRelated } from '../../lib/multipart.ts';
@@ -178,4 +180,22 @@ test('every transfer and access is in the audit log, which never holds patient i
   assert.ok(records.some((r) => r.event === 'query' && r.action === 'qido-studies'));
   assert.ok(records.some((r) => r.event === 'security-alert' && (r.actor as { id: string }).id === t.agentB.id));
   for (const phi of ['PLASTIC', 'TRAUMA']) assert.ok(!text.includes(phi), `audit contains ${phi}`);
+});
+
+test('a connection cut in the middle of an upload stores nothing and leaves no temp file (N5)', async () => {
+  const url = await t.hub.app.listen({ port: 0, host: '127.0.0.1' });
+  const inst = ct[7]!;
+  const changed = Buffer.from(inst.bytes);
+  changed[changed.length - 2] = changed[changed.length - 2]! ^ 0x55;
+  const before = await t.stores.catalog.get(inst.study);
+  const req = request(`${url}/api/v1/instances/${inst.sop}`, {
+    method: 'PUT',
+    headers: agentHeaders(t.agentA.credential, { 'content-type': 'application/dicom', 'relais-sha256': sha256Hex(changed), 'content-length': String(changed.length) }),
+  });
+  req.on('error', () => {});
+  req.write(changed.subarray(0, 100_000));
+  await waitFor(async () => (await readdir(join(t.dir, 'tmp'))).length === 1, 'the upload to start');
+  req.destroy();
+  await waitFor(async () => (await readdir(join(t.dir, 'tmp'))).length === 0, 'the partial upload to be dropped');
+  assert.deepEqual(await t.stores.catalog.get(inst.study), before, 'nothing changed in the catalog');
 });
