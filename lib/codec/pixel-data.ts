@@ -60,6 +60,8 @@ export interface LocatedPixelData {
   frames: Uint8Array[];
   /** Native only: bytes of the value beyond the frames (0 or 1 pad byte when well formed). */
   nativeExcessBytes: number;
+  /** The dicom-parser view of the dataset, for reading other attributes (offsets are file offsets). */
+  dataSet: dicomParser.DataSet;
 }
 
 const PIXEL_DATA = 'x7fe00010';
@@ -115,10 +117,10 @@ export function locatePixelData(bytes: Uint8Array, opts: LocateOptions = {}): Lo
     throw new PixelDataError(`Pixel Data is ${element.encapsulated ? '' : 'not '}encapsulated under ${transferSyntax.name}`);
   }
   if (element.encapsulated) {
-    return { meta, transferSyntax, dataset, inflated, image, element, frames: encapsulatedFrames(dataset, rebase(pixel, base), image), nativeExcessBytes: 0 };
+    return { meta, transferSyntax, dataset, inflated, image, element, frames: encapsulatedFrames(dataset, rebase(pixel, base), image), nativeExcessBytes: 0, dataSet: ds };
   }
   const { frames, excess } = nativeFrames(dataset, rebase(pixel, base), image);
-  return { meta, transferSyntax, dataset, inflated, image, element, frames, nativeExcessBytes: excess };
+  return { meta, transferSyntax, dataset, inflated, image, element, frames, nativeExcessBytes: excess, dataSet: ds };
 }
 
 /** A copy of a dicom-parser element with offsets relative to `base`. */
