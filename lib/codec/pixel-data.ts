@@ -13,8 +13,14 @@ import dicomParser from 'dicom-parser';
 import { parseFileMeta, type ParsedFileMeta } from '../dicom/part10.ts';
 import { TRANSFER_SYNTAXES, type TransferSyntaxInfo } from '../dicom/transfer-syntax.ts';
 
+/** no-pixel-data: nothing to transcode; unsupported: valid but not handled here; malformed: damaged. */
+export type PixelDataErrorKind = 'no-pixel-data' | 'unsupported' | 'malformed';
+
 export class PixelDataError extends Error {
-  constructor(message: string) {
+  constructor(
+    message: string,
+    readonly kind: PixelDataErrorKind = 'malformed',
+  ) {
     super(message);
     this.name = 'PixelDataError';
   }
@@ -80,7 +86,7 @@ export function locatePixelData(bytes: Uint8Array, opts: LocateOptions = {}): Lo
     throw new PixelDataError((err as Error).message);
   }
   const transferSyntax = TRANSFER_SYNTAXES.get(meta.transferSyntaxUid);
-  if (!transferSyntax) throw new PixelDataError(`unknown transfer syntax ${meta.transferSyntaxUid}`);
+  if (!transferSyntax) throw new PixelDataError(`unknown transfer syntax ${meta.transferSyntaxUid}`, 'unsupported');
 
   const maxInflated = opts.maxInflatedBytes ?? 1 << 30;
   let inflated = false;
@@ -109,7 +115,7 @@ export function locatePixelData(bytes: Uint8Array, opts: LocateOptions = {}): Lo
   const base = meta.datasetOffset;
   const dataset: Uint8Array = ds.byteArray.subarray(base);
   const pixel = ds.elements[PIXEL_DATA];
-  if (!pixel) throw new PixelDataError('no Pixel Data (7FE0,0010)');
+  if (!pixel) throw new PixelDataError('no Pixel Data (7FE0,0010)', 'no-pixel-data');
 
   const image = readImageInfo(ds);
   const element = elementRange(dataset, rebase(pixel, base), transferSyntax, image);
@@ -207,8 +213,11 @@ export function nativeFrameBytes(image: ImagePixelInfo): number | null {
 }
 
 function nativeFrames(dataset: Uint8Array, el: dicomParser.Element, image: ImagePixelInfo): { frames: Uint8Array[]; excess: number } {
+  if (/^YBR_(FULL|PARTIAL)_42[02]$/.test(image.photometricInterpretation)) {
+    throw new PixelDataError(`chroma-subsampled native ${image.photometricInterpretation}`, 'unsupported');
+  }
   const frameBytes = nativeFrameBytes(image);
-  if (frameBytes === null) throw new PixelDataError(`bits allocated ${image.bitsAllocated} is not byte aligned`);
+  if (frameBytes === null) throw new PixelDataError(`bits allocated ${image.bitsAllocated} is not byte aligned`, 'unsupported');
   const need = frameBytes * image.numberOfFrames;
   if (el.length < need) throw new PixelDataError(`native Pixel Data holds ${el.length} bytes, frames need ${need}`);
   const frames: Uint8Array[] = [];

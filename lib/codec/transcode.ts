@@ -12,6 +12,7 @@
  * would turn unknown private tags into UN): they travel as received.
  */
 import { TS, TRANSFER_SYNTAXES } from '../dicom/transfer-syntax.ts';
+import { parseFileMeta } from '../dicom/part10.ts';
 import { locatePixelData, nativeFrameBytes, PixelDataError, type LocatedPixelData } from './pixel-data.ts';
 import { CODEC_TRANSFER_SYNTAX, CodecError, type CodecId, type Codecs, type FrameFormat } from './frame-codecs.ts';
 import { encapsulatedPixelDataElement, metaWithTransferSyntax, nativePixelDataElement, spliceDataset } from './splice.ts';
@@ -32,6 +33,8 @@ export function frameFormat(located: LocatedPixelData): FrameFormat {
   };
 }
 
+const CANDIDATE_REASON = { 'no-pixel-data': 'no-pixel-data', unsupported: 'unsupported-pixels', malformed: 'unreadable' } as const;
+
 export type Candidate = { ok: true; located: LocatedPixelData } | { ok: false; reason: string; located?: LocatedPixelData };
 
 /** Whether `bytes` may be re-encoded losslessly with some codec; the reason when not. */
@@ -40,7 +43,7 @@ export function transcodeCandidate(bytes: Uint8Array, codecs: Codecs): Candidate
   try {
     located = locatePixelData(bytes);
   } catch (err) {
-    if (err instanceof PixelDataError) return { ok: false, reason: `unreadable: ${err.message}` };
+    if (err instanceof PixelDataError) return { ok: false, reason: `${CANDIDATE_REASON[err.kind]}: ${err.message}` };
     throw err;
   }
   const ts = located.transferSyntax;
@@ -128,25 +131,27 @@ function nativeInstance(bytes: Uint8Array, located: LocatedPixelData, frames: Ui
 }
 
 /**
- * Null when `transcoded` holds exactly what `original` holds, else what differs. Checks the
- * dataset bytes before and after Pixel Data, every decoded frame, and — for an Explicit VR LE
- * original — that toNative(transcoded) gives back the original file byte for byte.
+ * Null when `transcoded` holds exactly what `original` holds, else what differs. For an Explicit
+ * VR LE original: toNative(transcoded) must be the original file byte for byte (which covers
+ * every element and every pixel). Otherwise (RLE, Deflated): the dataset bytes before and after
+ * Pixel Data are equal and every frame decodes to the original's frame bit for bit.
  */
 export function verifyTranscode(original: Uint8Array, transcoded: Uint8Array, codecs: Codecs): string | null {
-  const a = locatePixelData(original);
   const b = locatePixelData(transcoded);
+  const fb = decodeFrames(b, codecs);
+  if (parseFileMeta(original).transferSyntaxUid === TS.explicitLE) {
+    // The strongest check subsumes the others: the whole original file, byte for byte.
+    return nativeInstance(transcoded, b, fb).equals(original) ? null : 'decoded instance differs from the original bytes';
+  }
+  const a = locatePixelData(original);
   const before = (l: LocatedPixelData) => l.dataset.subarray(0, l.element.start);
   const after = (l: LocatedPixelData) => l.dataset.subarray(l.element.end);
   if (!Buffer.from(before(a)).equals(before(b))) return 'dataset bytes before Pixel Data differ';
   if (!Buffer.from(after(a)).equals(after(b))) return 'dataset bytes after Pixel Data differ';
   const fa = decodeFrames(a, codecs);
-  const fb = decodeFrames(b, codecs);
   if (fa.length !== fb.length) return `frame count ${fb.length} instead of ${fa.length}`;
   for (let i = 0; i < fa.length; i++) {
     if (!Buffer.from(fa[i]!).equals(fb[i]!)) return `frame ${i} differs once decoded`;
-  }
-  if (a.transferSyntax.uid === TS.explicitLE) {
-    if (!nativeInstance(transcoded, b, fb).equals(original)) return 'toNative does not give the original bytes back';
   }
   return null;
 }
