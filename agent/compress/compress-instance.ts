@@ -9,7 +9,7 @@
  * a codec error, a verification mismatch or a write error — the original travels). Never throws
  * for the content of the file; unexpected errors become 'failed'.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Codecs, CodecId } from '../../lib/codec/frame-codecs.ts';
@@ -31,6 +31,8 @@ export interface CompressPolicyInput {
   codec?: CodecId;
   /** Keep the original unless the file shrinks by at least this fraction (default 0.05). */
   minSaving?: number;
+  /** Larger instances travel as they are (memory bound: ≈4× the file while verifying). Default 512 MiB. */
+  maxInstanceBytes?: number;
   /** Name of the output file in outputDir (default: the input's base name). */
   outputName?: string;
 }
@@ -54,6 +56,9 @@ export interface CompressResult {
 export async function compressInstanceWith(codecs: Codecs, inputPath: string, outputDir: string, policy: CompressPolicyInput = {}): Promise<CompressResult> {
   let original: Buffer;
   try {
+    const size = (await stat(inputPath)).size;
+    const max = policy.maxInstanceBytes ?? 512 * 1024 * 1024;
+    if (size > max) return { outcome: 'passthrough', path: inputPath, transferSyntaxUid: '', originalBytes: size, compressedBytes: size, reason: `too-large: ${size} bytes > ${max}` };
     original = await readFile(inputPath);
   } catch (err) {
     return { outcome: 'failed', path: inputPath, transferSyntaxUid: '', originalBytes: 0, compressedBytes: 0, reason: `read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` };

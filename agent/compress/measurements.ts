@@ -1,41 +1,42 @@
 /**
  * Default codec measurements for the policy, from `npm run bench -- compress --reps 3` on the
- * shared series (2-core shared VM, Node 20.20, medians; raw pixel MB/s on one core; see
- * agent/README.md "Compression"). Reference series per content class: CT = Philips Ingenuity
- * phantom (54 × 512², 12-bit), MR = Siemens Prisma T1 (35 × 256²), CR = Fuji RG3 (1760², 10-bit,
- * MONOCHROME1), color = US RGB 640×480. An agent may pass its own (re-measured) table instead.
+ * shared series (2-core shared VM under load from other jobs, Node 20.20; medians; raw pixel MB
+ * per CPU-second of one core; see agent/README.md "Compression"). Reference series per content
+ * class: CT = Philips Ingenuity phantom (54 × 512², 12-bit), MR = Siemens Prisma T1 (35 × 256²),
+ * CR = Fuji RG3 (1760², 10-bit, MONOCHROME1), color = US RGB 640×480. Ratios are exact; speeds
+ * vary ±30 % between runs on this machine. An agent may pass its own (re-measured) table instead.
  */
 import type { CodecMeasurements } from './policy.ts';
 
 const CT = [
-  { codec: 'jpeg-ls', ratio: 5.53, encodeMBps: 84.3, decodeMBps: 81.0 },
-  { codec: 'htj2k', ratio: 4.9, encodeMBps: 102.7, decodeMBps: 261.8 },
-  { codec: 'j2k', ratio: 5.46, encodeMBps: 21.4, decodeMBps: 19.7 },
-  { codec: 'jpeg-xl', ratio: 6.37, encodeMBps: 3.7, decodeMBps: 20.8 },
-  { codec: 'rle', ratio: 1.91, encodeMBps: 78.2, decodeMBps: 436.7 },
+  { codec: 'jpeg-ls', ratio: 5.53, encodeMBps: 60.8, decodeMBps: 53.9 },
+  { codec: 'htj2k', ratio: 4.9, encodeMBps: 67.5, decodeMBps: 187.5 },
+  { codec: 'j2k', ratio: 5.46, encodeMBps: 20.2, decodeMBps: 18.2 },
+  { codec: 'jpeg-xl', ratio: 6.37, encodeMBps: 3.8, decodeMBps: 18.8 },
+  { codec: 'rle', ratio: 1.91, encodeMBps: 117.7, decodeMBps: 277.9 },
 ] as const;
 
 export const DEFAULT_MEASUREMENTS: CodecMeasurements = {
   CT,
   MR: [
-    { codec: 'jpeg-ls', ratio: 3.57, encodeMBps: 46.8, decodeMBps: 61.7 },
-    { codec: 'htj2k', ratio: 3.39, encodeMBps: 91.0, decodeMBps: 219.9 },
-    { codec: 'j2k', ratio: 3.57, encodeMBps: 13.7, decodeMBps: 12.7 },
-    { codec: 'jpeg-xl', ratio: 3.8, encodeMBps: 1.6, decodeMBps: 13.7 },
-    { codec: 'rle', ratio: 1.81, encodeMBps: 59.7, decodeMBps: 277.6 },
+    { codec: 'jpeg-ls', ratio: 3.57, encodeMBps: 61.5, decodeMBps: 89.5 },
+    { codec: 'htj2k', ratio: 3.39, encodeMBps: 99.2, decodeMBps: 261.2 },
+    { codec: 'j2k', ratio: 3.57, encodeMBps: 16.9, decodeMBps: 16.3 },
+    { codec: 'jpeg-xl', ratio: 3.8, encodeMBps: 2, decodeMBps: 17.3 },
+    { codec: 'rle', ratio: 1.81, encodeMBps: 120.6, decodeMBps: 206 },
   ],
   CR: [
-    { codec: 'jpeg-ls', ratio: 7.31, encodeMBps: 104.7, decodeMBps: 156.3 },
-    { codec: 'htj2k', ratio: 6.99, encodeMBps: 103.3, decodeMBps: 249.7 },
-    { codec: 'j2k', ratio: 7.46, encodeMBps: 12.5, decodeMBps: 10.1 },
-    { codec: 'jpeg-xl', ratio: 7.77, encodeMBps: 2.3, decodeMBps: 21.4 },
-    { codec: 'rle', ratio: 3.21, encodeMBps: 108.5, decodeMBps: 906.1 },
+    { codec: 'jpeg-ls', ratio: 7.31, encodeMBps: 99.1, decodeMBps: 167.5 },
+    { codec: 'htj2k', ratio: 6.99, encodeMBps: 154.4, decodeMBps: 314.6 },
+    { codec: 'j2k', ratio: 7.46, encodeMBps: 33.2, decodeMBps: 33.3 },
+    { codec: 'jpeg-xl', ratio: 7.77, encodeMBps: 2.8, decodeMBps: 30.1 },
+    { codec: 'rle', ratio: 3.21, encodeMBps: 204.9, decodeMBps: 1284.2 },
   ],
   color: [
-    { codec: 'jpeg-ls', ratio: 3.52, encodeMBps: 42.3, decodeMBps: 54.2 },
-    { codec: 'htj2k', ratio: 2.93, encodeMBps: 53.3, decodeMBps: 159.8 },
-    { codec: 'j2k', ratio: 6.05, encodeMBps: 9.8, decodeMBps: 7.8 },
-    { codec: 'jpeg-xl', ratio: 10.21, encodeMBps: 3.4, decodeMBps: 25.7 },
+    { codec: 'jpeg-ls', ratio: 3.52, encodeMBps: 95.4, decodeMBps: 100 },
+    { codec: 'htj2k', ratio: 2.93, encodeMBps: 76.3, decodeMBps: 142.9 },
+    { codec: 'j2k', ratio: 6.05, encodeMBps: 21.7, decodeMBps: 18.2 },
+    { codec: 'jpeg-xl', ratio: 10.21, encodeMBps: 4.9, decodeMBps: 30.4 },
   ],
   default: CT,
 };

@@ -2,8 +2,9 @@
  * Which lossless codec an instance is encoded with: a pure function of its content class, the
  * link rate estimate and codec measurements (ratio, encode/decode MB/s per core, from
  * `npm run bench -- compress`; defaults in measurements.ts).
- * Rule: a codec is eligible when it encodes at least `headroom` × the link rate on one core
- * (default 10×: the encoder never paces the upload, and intake keeps CPU to spare). Among eligible
+ * Rule: a codec is eligible when the agent's throughput with it — encode, then decode again to
+ * verify, 1 / (1/encode + 1/decode) — is at least `headroom` × the link rate on one core
+ * (default 10×: the compressor never paces the upload, and intake keeps CPU to spare). Among eligible
  * codecs the best ratio wins, i.e. the fewest bytes on the link; ratios within `tolerance` of the
  * best count as equal and the more widely decodable syntax wins (COMPATIBILITY_ORDER). When no
  * codec is fast enough (a LAN), the one with the shortest estimated delivery per raw MB,
@@ -65,6 +66,11 @@ export function contentClassOf(image: { modality?: string; samplesPerPixel: numb
   return 'default';
 }
 
+/** Raw MB/s one core gets through when every frame is encoded then decoded to verify it. */
+export function verifiedThroughput(m: CodecMeasurement): number {
+  return 1 / (1 / m.encodeMBps + 1 / m.decodeMBps);
+}
+
 export function chooseCodec(input: PolicyInput): PolicyDecision {
   const headroom = input.headroom ?? 10;
   const tolerance = input.tolerance ?? 0.03;
@@ -73,10 +79,10 @@ export function chooseCodec(input: PolicyInput): PolicyDecision {
   const list = table.filter((m) => !input.allowed || input.allowed.includes(m.codec));
   if (list.length === 0) return { codec: null, reason: `no measured codec for ${input.contentClass}` };
   const linkMBps = link / 8e6;
-  const eligible = list.filter((m) => m.encodeMBps >= headroom * linkMBps);
-  const fmt = (m: CodecMeasurement) => `${m.codec} ${m.ratio.toFixed(2)}:1 at ${m.encodeMBps.toFixed(1)} MB/s`;
+  const eligible = list.filter((m) => verifiedThroughput(m) >= headroom * linkMBps);
+  const fmt = (m: CodecMeasurement) => `${m.codec} ${m.ratio.toFixed(2)}:1 at ${verifiedThroughput(m).toFixed(1)} MB/s encode+verify`;
   if (eligible.length === 0) {
-    const delivery = (m: CodecMeasurement) => Math.max(1 / m.encodeMBps, 1 / (m.ratio * linkMBps));
+    const delivery = (m: CodecMeasurement) => Math.max(1 / verifiedThroughput(m), 1 / (m.ratio * linkMBps));
     const best = [...list].sort((a, b) => delivery(a) - delivery(b))[0]!;
     return { codec: best.codec, reason: `no codec encodes at ${headroom}× ${(link / 1e6).toFixed(1)} Mbit/s; shortest delivery: ${fmt(best)}` };
   }

@@ -12,11 +12,14 @@ import type { CompressRequest, CompressReply } from './pool.ts';
 const port = parentPort;
 if (!port) throw new Error('agent/compress/worker.ts must run in a worker thread');
 const { wasmDir } = (workerData ?? {}) as { wasmDir?: string };
-const codecs = await loadCodecs(wasmDir ? { wasmDir } : {});
-port.on('message', (msg: CompressRequest) => {
-  void compressInstanceWith(codecs, msg.inputPath, msg.outputDir, msg.policy).then((result) => {
-    const reply: CompressReply = { id: msg.id, result };
-    port.postMessage(reply);
+// No top-level await: the worker is also bundled as CommonJS. A codec that cannot load is an
+// unhandled rejection, which ends the worker: the pool reports "worker cannot start".
+void loadCodecs(wasmDir ? { wasmDir } : {}).then((codecs) => {
+  port.on('message', (msg: CompressRequest) => {
+    void compressInstanceWith(codecs, msg.inputPath, msg.outputDir, msg.policy).then((result) => {
+      const reply: CompressReply = { id: msg.id, result };
+      port.postMessage(reply);
+    });
   });
+  port.postMessage({ ready: true });
 });
-port.postMessage({ ready: true });

@@ -54,6 +54,14 @@ export function transcodeCandidate(bytes: Uint8Array, codecs: Codecs): Candidate
   const f = frameFormat(located);
   if (ts.uid === TS.rle && (f.samplesPerPixel !== 1 || !codecs.canDecode(ts.uid))) return { ok: false, reason: 'unsupported-pixels: colour RLE', located };
   if (!ts.encapsulated && located.nativeExcessBytes > 1) return { ok: false, reason: 'unsupported-pixels: extra bytes after the frames', located };
+  if (ts.uid === TS.explicitLE) {
+    // toNative must rebuild these bytes exactly: the VR it writes, and the meta it writes back.
+    const vr = located.image.bitsAllocated > 8 ? 'OW' : 'OB';
+    if (located.element.vr !== vr) return { ok: false, reason: `not-reversible: Pixel Data VR ${located.element.vr} with ${located.image.bitsAllocated} bits allocated`, located };
+    const meta = Buffer.from(bytes.buffer, bytes.byteOffset, located.meta.datasetOffset);
+    const there = metaWithTransferSyntax(bytes, located.meta.datasetOffset, TS.jpegLsLossless);
+    if (!metaWithTransferSyntax(there, there.length, TS.explicitLE).equals(meta)) return { ok: false, reason: 'not-reversible: unusual transfer syntax padding in the file meta', located };
+  }
   const why = codecs.cannotEncode('jpeg-ls', f);
   if (why) return { ok: false, reason: `unsupported-pixels: ${why}`, located };
   return { ok: true, located };

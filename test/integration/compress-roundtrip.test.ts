@@ -133,3 +133,26 @@ test('malformed files never crash the compressor', { skip }, async () => {
     assert.equal(r.outcome, 'passthrough', `${n}: ${r.reason}`);
   }
 });
+
+test('what toNative could not rebuild byte for byte is passed through before any encoding', { skip }, async () => {
+  const ct = readFileSync(listFiles(SHARED_CT)[0]!);
+  const { writeFileSync } = await import('node:fs');
+  const located = locatePixelData(ct);
+  // Pixel Data written as OB although 16 bits are allocated.
+  const ob = Buffer.from(ct);
+  ob.write('OB', located.meta.datasetOffset + located.element.start + 4, 'latin1');
+  // Transfer syntax UID padded with a space instead of NUL.
+  const spaced = Buffer.from(ct);
+  const at = spaced.indexOf('1.2.840.10008.1.2.1\0', 132, 'latin1');
+  spaced.write(' ', at + 19, 'latin1');
+  for (const [n, bytes] of [['ob', ob], ['spaced', spaced]] as const) {
+    const p = join(out, `${n}.in`);
+    writeFileSync(p, bytes);
+    const r = await compressInstanceWith(codecs, p, out, { outputName: `${n}.out` });
+    assert.equal(r.outcome, 'passthrough', n);
+    assert.match(r.reason, /not-reversible/, n);
+  }
+  const big = await compressInstanceWith(codecs, listFiles(SHARED_CT)[0]!, out, { outputName: 'big.out', maxInstanceBytes: 1000 });
+  assert.equal(big.outcome, 'passthrough');
+  assert.match(big.reason, /too-large/);
+});
