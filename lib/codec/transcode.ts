@@ -118,7 +118,8 @@ export function encodeInstance(bytes: Uint8Array, located: LocatedPixelData, cod
 /**
  * The instance with native Pixel Data in Explicit VR Little Endian (the only target supported).
  * Explicit VR LE input is returned as is; Deflated input is inflated; encapsulated input is
- * decoded. Implicit VR LE and Big Endian input cannot be re-encoded byte-preserving: CodecError.
+ * decoded. Implicit VR LE and Big Endian input cannot be re-encoded byte-preserving, and
+ * YBR_RCT/ICT/422/420 codestreams would need a new Photometric Interpretation: CodecError.
  */
 export function toNative(bytes: Uint8Array, codecs: Codecs, targetTransferSyntaxUid: string = TS.explicitLE): Buffer {
   if (targetTransferSyntaxUid !== TS.explicitLE) throw new CodecError(`toNative supports ${TS.explicitLE} only`);
@@ -126,6 +127,10 @@ export function toNative(bytes: Uint8Array, codecs: Codecs, targetTransferSyntax
   const ts = located.transferSyntax;
   if (ts.uid === TS.explicitLE) return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (!ts.explicitVr || !ts.littleEndian) throw new CodecError(`cannot convert ${ts.name} to ${TRANSFER_SYNTAXES.get(targetTransferSyntaxUid)?.name} byte-preserving`);
+  if (ts.encapsulated && /^YBR_(RCT|ICT|FULL_422|PARTIAL_42[02])$/.test(located.image.photometricInterpretation)) {
+    // Decoded pixels would be RGB / full-resolution YBR: Photometric Interpretation would have to change.
+    throw new CodecError(`${located.image.photometricInterpretation} decodes to another Photometric Interpretation; serve the stored syntax`);
+  }
   return nativeInstance(bytes, located, ts.encapsulated ? decodeFrames(located, codecs) : null);
 }
 
