@@ -74,6 +74,8 @@ interface Task {
 interface Slot {
   worker: Worker;
   ready: boolean;
+  /** Being terminated (timed out): takes no task, its exit is expected. */
+  retiring?: boolean;
   task?: Task;
   timer?: TimerHandle;
 }
@@ -139,6 +141,10 @@ export function createCompressor(opts: CompressorOptions = {}): Compressor {
         if (task) void failedResult(task.req, 'compressor closed').then((r) => finish(task, r));
         return;
       }
+      if (slot.retiring) {
+        pump();
+        return;
+      }
       if (task) {
         counts.workerCrashes++;
         void failedResult(task.req, `worker crashed (exit ${code}${lastError ? `: ${lastError}` : ''})`).then((r) => finish(task, r));
@@ -156,7 +162,7 @@ export function createCompressor(opts: CompressorOptions = {}): Compressor {
   function pump(): void {
     if (closing) return;
     for (const slot of slots) {
-      if (!slot.ready || slot.task) continue;
+      if (!slot.ready || slot.task || slot.retiring) continue;
       const task = queue.shift();
       if (!task) return;
       slot.task = task;
@@ -164,6 +170,7 @@ export function createCompressor(opts: CompressorOptions = {}): Compressor {
         if (slot.task !== task) return;
         counts.timeouts++;
         slot.task = undefined;
+        slot.retiring = true;
         void failedResult(task.req, `timeout after ${timeoutMs} ms`).then((r) => finish(task, r));
         void slot.worker.terminate();
       }, timeoutMs);
@@ -176,7 +183,7 @@ export function createCompressor(opts: CompressorOptions = {}): Compressor {
 
   function busy(): number {
     let n = 0;
-    for (const s of slots) if (s.task) n++;
+    for (const s of slots) if (s.task || s.retiring) n++;
     return n;
   }
 
