@@ -314,9 +314,15 @@ export const DispatchCase = Type.Object({
   escalationBase: Type.Optional(IsoDateTime),
   escalationStep: Type.Integer({ minimum: 0 }),
   nextEscalationAt: Type.Optional(IsoDateTime),
+  /** Next link of the escalation chain (back-up → team lead → hub operator, looping). */
+  escalationNext: Type.Optional(Type.Union([Type.Literal('backup'), Type.Literal('lead'), Type.Literal('operator')])),
   timeline: Type.Array(TimelineEntry),
 });
 export type DispatchCase = Static<typeof DispatchCase>;
+
+/** The live cases file (hub/dispatch/store). */
+export const CaseDocument = Type.Object({ version: Type.Literal(1), cases: Type.Array(DispatchCase) });
+export type CaseDocument = Static<typeof CaseDocument>;
 
 export const WorklistItem = Type.Object({
   caseId: Type.String(),
