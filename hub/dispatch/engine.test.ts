@@ -119,7 +119,7 @@ test('nobody on call: the case waits, the operator is alerted, and it is assigne
   const c = await engine.onStudyReceived({ caseId: 'w1', siteId: 'mg', urgency: 'emergency', modality: 'CT' });
   assert.equal(c.state, 'received');
   await engine.idle();
-  assert.ok(web.sent.some((d) => d.alert === 'operator-attention' && d.address === 'operators'));
+  assert.ok(web.sent.some((d) => d.alert === 'operator-attention' && d.address === 'operators'), 'operator alerted');
   await clock.advanceAsync(59 * MIN);
   assert.equal(engine.getCase('w1')!.state, 'received');
   await clock.advanceAsync(MIN); // 23:00 Paris = 21:00Z

@@ -123,15 +123,18 @@ export class DispatchEngine {
 
   async stop(): Promise<void> {
     this.#scheduler.stop();
-    await this.#commitChain.catch(() => {});
+    await this.idle();
     await this.outbox.stop();
+    await this.idle();
   }
 
-  /** Resolves when pending writes and alert sends are done (tests, shutdown). */
+  /** Resolves when pending writes and alert sends are done, follow-ups included (tests, shutdown). */
   async idle(): Promise<void> {
-    for (let i = 0; i < 5; i++) {
-      await this.#commitChain.catch(() => {});
+    for (;;) {
+      const chain = this.#commitChain;
+      await chain.catch(() => {});
       await this.outbox.idle();
+      if (chain === this.#commitChain && this.#alerts.length === 0) return;
     }
   }
 

@@ -34,7 +34,7 @@ test('CSV import with local times in the team zone, rpps instead of id; bad rows
   assert.equal(p.shifts[0]!.radiologistId, 'b');
   assert.equal(new Date(p.shifts[0]!.end).toISOString(), '2026-03-29T06:00:00.000Z');
   assert.throws(() => csvToPublished(rota, 'radiologist_id,start,end,role\nzz,2026-03-28 18:00,2026-03-28 17:00,chief\na,yesterday,2026-03-29 08:00,\n', { teamId: 't1' }), (e: unknown) => {
-    assert.ok(e instanceof RotaImportError);
+    assert.ok(e instanceof RotaImportError, 'import error');
     assert.deepEqual(e.problems, ['line 2: unknown radiologist zz', 'line 2: start must be before end', 'line 2: role must be primary or backup', 'line 3: start and end must be ISO instants or local "YYYY-MM-DD HH:MM"']);
     return true;
   });

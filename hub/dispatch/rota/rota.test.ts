@@ -74,7 +74,7 @@ test('an invalid zone or pattern is rejected with every problem listed', () => {
   r.patterns.push(pattern('bad', 't1', 'a', 'Europe/Pariss', '0 18 * * *', '0 99 * * *'));
   r.patterns.push(pattern('orphan', 'nope', 'zz', 'Europe/Paris', '0 18 * * *', '0 8 * * *'));
   assert.throws(() => compileRota(r), (err: unknown) => {
-    assert.ok(err instanceof RotaInvalidError);
+    assert.ok(err instanceof RotaInvalidError, 'rota error');
     const text = err.problems.join('\n');
     assert.match(text, /team t1: unknown time zone Mars\/Olympus/);
     assert.match(text, /pattern bad: unknown time zone Europe\/Pariss/);
