@@ -81,6 +81,7 @@ export class DispatchEngine {
   #index!: OnCallIndex;
   #alerts: DeliveryRequest[] = [];
   #commitChain: Promise<void> = Promise.resolve();
+  #queuedCommit: Promise<void> | undefined;
   #started = false;
 
   constructor(deps: DispatchEngineDeps) {
@@ -681,9 +682,14 @@ export class DispatchEngine {
 
   // ---- internals: plumbing -------------------------------------------------------------------
 
-  /** Persists the cases, then records and sends the alerts planned so far. In order. */
+  /**
+   * Persists the cases, then records and sends the alerts planned so far. In order; calls made
+   * while a commit waits for its turn share it (one write of the whole file serves them all).
+   */
   #commit(): Promise<void> {
+    if (this.#queuedCommit) return this.#queuedCommit;
     const run = this.#commitChain.catch(() => {}).then(async () => {
+      this.#queuedCommit = undefined;
       const alerts = this.#alerts.splice(0);
       try {
         await this.#d.caseStore.save({ version: 1, cases: [...this.#cases.values()] });
@@ -694,6 +700,7 @@ export class DispatchEngine {
       }
       if (alerts.length) await this.outbox.enqueue(alerts);
     });
+    this.#queuedCommit = run;
     this.#commitChain = run;
     return run;
   }

@@ -107,7 +107,7 @@ export class NotificationOutbox {
     const startedAt = this.#o.clock.now();
     let outcome: Outcome;
     try {
-      outcome = await channel.send(d);
+      outcome = await channel.send({ ...d }); // a copy: the record is trimmed once settled
     } catch (err) {
       outcome = { status: 'retry', detail: `adapter error: ${(err as Error).message}` };
     }
@@ -125,6 +125,7 @@ export class NotificationOutbox {
       }
     }
     if (d.status !== 'pending') {
+      d.message = { subject: d.message.subject, short: '', body: '', event: d.message.event, data: {} };
       this.#o.logger.info({ alert: d.alert, channel: d.channel, caseRef: d.caseId.slice(-8), status: d.status, attempts: d.attempts.length }, 'alert delivery settled');
     }
     await this.#persist().catch(() => {}); // logged; the next save retries

@@ -50,6 +50,7 @@ export interface Attempt {
   ms: number;
 }
 
+/** A delivery on record. Once settled, its message is reduced to the subject (the file stays small). */
 export interface Delivery extends DeliveryRequest {
   status: 'pending' | 'sent' | 'failed';
   createdAt: string;
@@ -69,14 +70,14 @@ export interface DeliveryStore {
 }
 
 export function memoryDeliveryStore(initial: Delivery[] = []): DeliveryStore & { saved: number } {
-  let data = structuredClone(initial);
+  let text = JSON.stringify(initial);
   const store = {
     saved: 0,
     async load() {
-      return structuredClone(data);
+      return JSON.parse(text) as Delivery[];
     },
     async save(all: Delivery[]) {
-      data = structuredClone(all);
+      text = JSON.stringify(all);
       store.saved++;
     },
   };

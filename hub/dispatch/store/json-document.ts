@@ -71,14 +71,18 @@ export class JsonDocument<T> implements DocumentStore<T> {
   }
 }
 
+/** In-memory document for tests and benchmarks: keeps the JSON text, as a file would. */
 export class MemoryDocument<T> implements DocumentStore<T> {
   writes = 0;
-  constructor(private value: T | null = null) {}
+  #text: string | null;
+  constructor(value: T | null = null) {
+    this.#text = value === null ? null : JSON.stringify(value);
+  }
   async load(): Promise<T | null> {
-    return this.value === null ? null : structuredClone(this.value);
+    return this.#text === null ? null : (JSON.parse(this.#text) as T);
   }
   async save(value: T): Promise<void> {
-    this.value = structuredClone(value);
+    this.#text = JSON.stringify(value);
     this.writes++;
   }
 }
