@@ -154,3 +154,26 @@ test('input is validated and unknown fields (patient identity) are not kept', as
   assert.doesNotMatch(JSON.stringify(engine.cases()), /DUPONT|123456/);
   await engine.stop();
 });
+
+test('closed cases leave the live file for the archive after the retention, alerts settled', async () => {
+  const { memoryCaseArchive } = await import('./store/archive.ts');
+  const { MemoryDocument } = await import('./store/json-document.ts');
+  const { memoryDeliveryStore } = await import('../notify/types.ts');
+  const { DispatchEngine } = await import('./engine.ts');
+  const { silentLogger } = await import('../../lib/logger.ts');
+  const clock = new ManualClock(START);
+  const archive = memoryCaseArchive();
+  const deliveries = memoryDeliveryStore();
+  const engine = new DispatchEngine({ clock, logger: silentLogger(), rotaStore: new MemoryDocument(), caseStore: new MemoryDocument(), notify: { channels: [], store: deliveries }, initialRota: smallRota(), archive, retainClosedMs: 2 * 3_600_000 });
+  await engine.start();
+  await engine.onStudyReceived({ caseId: 'a1', siteId: 'mg', urgency: 'emergency', modality: 'CT' });
+  await engine.onStudyReceived({ caseId: 'a2', siteId: 'mg', urgency: 'emergency', modality: 'CT' });
+  await engine.onReportSigned({ caseId: 'a1', radiologistId: 'n1' });
+  await engine.onReportDelivered({ caseId: 'a1' });
+  await clock.advanceAsync(2 * 3_600_000);
+  await engine.idle();
+  assert.deepEqual(archive.cases.map((c) => c.caseId), ['a1']);
+  assert.equal(engine.getCase('a1'), undefined);
+  assert.ok(engine.getCase('a2'), 'open case kept');
+  await engine.stop();
+});

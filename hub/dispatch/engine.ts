@@ -36,6 +36,7 @@ import { caseReference } from './reference.ts';
 import { planAlert, radiologistAudience, clinicianAudiences, operatorAudiences, type AlertKind, type AlertFacts } from './alerts.ts';
 import { T } from './texts.ts';
 import type { DocumentStore } from './store/json-document.ts';
+import type { CaseArchive } from './store/archive.ts';
 
 export class DispatchError extends Error {
   constructor(readonly code: ErrorCode, message: string) {
@@ -54,6 +55,9 @@ export interface DispatchEngineDeps {
   initialRota?: Rota;
   /** Zone of the hub's operators, for times in their alerts. */
   hubZone?: string;
+  /** Where closed cases go once `retainClosedMs` has passed (default: kept in the live file). */
+  archive?: CaseArchive;
+  retainClosedMs?: number;
 }
 
 export type CaseListener = (c: DispatchCase) => void;
@@ -119,6 +123,7 @@ export class DispatchEngine {
     }
     this.#assignWaiting(now);
     this.#armRotaChange(now);
+    this.#armArchiveSweep(now);
     await this.#commit();
   }
 
@@ -514,6 +519,36 @@ export class DispatchEngine {
       this.#armRotaChange(t);
       void this.#commit().catch(() => {});
     });
+  }
+
+  /** Hourly: closed cases older than the retention leave the live file for the archive. */
+  #armArchiveSweep(now: number): void {
+    if (!this.#d.archive) return;
+    this.#scheduler.schedule('archive:sweep', now + 3_600_000, () => {
+      void this.archiveClosed().catch((err) => this.#d.logger.error({ err: (err as Error).message }, 'could not archive closed cases'));
+      this.#armArchiveSweep(this.#now());
+    });
+  }
+
+  /** Moves closed cases (delivered, cancelled) whose alerts are settled out of the live file. */
+  async archiveClosed(): Promise<number> {
+    const archive = this.#d.archive;
+    if (!archive) return 0;
+    await this.idle();
+    const now = this.#now();
+    const retain = this.#d.retainClosedMs ?? 24 * 3_600_000;
+    const pending = new Set(this.outbox.list((d) => d.status === 'pending').map((d) => d.caseId));
+    const old = [...this.#cases.values()].filter((c) => {
+      if (c.state !== 'delivered' && c.state !== 'cancelled') return false;
+      const closedAt = Date.parse(c.timeline[c.timeline.length - 1]?.at ?? c.receivedAt);
+      return now - closedAt >= retain && !pending.has(c.caseId);
+    });
+    if (old.length === 0) return 0;
+    await archive.append(old, now); // durable first, then forgotten
+    for (const c of old) this.#cases.delete(c.caseId);
+    await this.#commit();
+    await this.outbox.forget(new Set(old.map((c) => c.caseId)));
+    return old.length;
   }
 
   // ---- internals: escalation and deadlines --------------------------------------------------

@@ -73,6 +73,12 @@ export class NotificationOutbox {
     return [...this.#byKey.values()].filter(filter).map((d) => structuredClone(d));
   }
 
+  /** Drops the settled records of these cases (their cases were archived). */
+  async forget(caseIds: ReadonlySet<string>): Promise<void> {
+    for (const [k, d] of this.#byKey) if (caseIds.has(d.caseId) && d.status !== 'pending') this.#byKey.delete(k);
+    await this.#persist();
+  }
+
   /** Resolves when no send is in flight and the record is on disk (tests, shutdown). */
   async idle(): Promise<void> {
     while (this.#inFlight.size > 0) await Promise.all([...this.#inFlight.values()]);

@@ -2,7 +2,7 @@
  * The dispatch engine's three files under the hub's data directory, each owned by one
  * JsonDocument (durable lowdb): `dispatch/rota.json` (directory and rota, edited by operators),
  * `dispatch/cases.json` (live cases with their timelines), `dispatch/deliveries.json` (alert
- * deliveries and their attempts). Every file is validated against its schema when read.
+ * deliveries and their attempts), and `dispatch/archive/cases-YYYY-MM.jsonl` (closed cases). Every file is validated against its schema when read.
  */
 import { join } from 'node:path';
 import { Type } from '@sinclair/typebox';
@@ -10,6 +10,7 @@ import { check } from '../../../protocol/validate.ts';
 import { CaseDocument, Rota } from '../../../protocol/dispatch.ts';
 import type { Delivery, DeliveryStore } from '../../notify/types.ts';
 import { JsonDocument, type DocumentStore } from './json-document.ts';
+import { fileCaseArchive, type CaseArchive } from './archive.ts';
 
 const Attempt = Type.Object({ at: Type.String(), outcome: Type.Union([Type.Literal('ok'), Type.Literal('retry'), Type.Literal('fail')]), detail: Type.Optional(Type.String()), ms: Type.Number() });
 const DeliveryRecord = Type.Object({
@@ -25,6 +26,7 @@ export interface DispatchFiles {
   rotaStore: DocumentStore<Rota>;
   caseStore: DocumentStore<CaseDocument>;
   deliveryStore: DeliveryStore;
+  archive: CaseArchive;
 }
 
 export function dispatchFiles(dataDir: string): DispatchFiles {
@@ -33,6 +35,7 @@ export function dispatchFiles(dataDir: string): DispatchFiles {
   return {
     rotaStore: new JsonDocument(join(dir, 'rota.json'), (v): v is Rota => check(Rota, v)),
     caseStore: new JsonDocument(join(dir, 'cases.json'), (v): v is CaseDocument => check(CaseDocument, v)),
+    archive: fileCaseArchive(join(dir, 'archive')),
     deliveryStore: {
       load: async () => (await deliveries.load())?.deliveries ?? [],
       save: (all) => deliveries.save({ version: 1, deliveries: all }),
