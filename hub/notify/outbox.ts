@@ -29,6 +29,7 @@ export class NotificationOutbox {
   readonly #byKey = new Map<string, Delivery>();
   readonly #timers = new Map<string, TimerHandle>();
   readonly #inFlight = new Map<string, Promise<void>>();
+  readonly #again = new Set<string>();
   readonly #channels: Map<string, ChannelAdapter>;
   #saving: Promise<void> = Promise.resolve();
   #dirty = false;
@@ -103,8 +104,15 @@ export class NotificationOutbox {
   }
 
   #kick(d: Delivery): void {
-    if (this.#inFlight.has(d.key) || d.status !== 'pending' || this.#stopped) return;
-    const p = this.#attempt(d).finally(() => this.#inFlight.delete(d.key));
+    if (d.status !== 'pending' || this.#stopped) return;
+    if (this.#inFlight.has(d.key)) {
+      this.#again.add(d.key); // run once more when the current attempt is over
+      return;
+    }
+    const p = this.#attempt(d).finally(() => {
+      this.#inFlight.delete(d.key);
+      if (this.#again.delete(d.key) && !this.#timers.has(d.key)) this.#kick(d);
+    });
     this.#inFlight.set(d.key, p);
   }
 
@@ -125,10 +133,7 @@ export class NotificationOutbox {
     else {
       const next = now + backoffDelay(this.#o.retry, d.attempts.length - 1, this.#o.random);
       if (next - Date.parse(d.createdAt) > this.#o.maxAgeMs) d.status = 'failed';
-      else {
-        d.nextAttemptAt = new Date(next).toISOString();
-        this.#scheduleAttempt(d, next);
-      }
+      else d.nextAttemptAt = new Date(next).toISOString();
     }
     if (d.status !== 'pending') {
       d.message = { subject: d.message.subject, short: '', body: '', event: d.message.event, data: {} };
@@ -136,6 +141,8 @@ export class NotificationOutbox {
     }
     await this.#persist().catch(() => {}); // logged; the next save retries
     if (d.status !== 'pending') this.#o.onSettled?.(structuredClone(d));
+    // Armed only now: a timer firing while this attempt is still in flight would be dropped.
+    else if (d.nextAttemptAt) this.#scheduleAttempt(d, Date.parse(d.nextAttemptAt));
   }
 
   /** Coalesced whole-list save: resolves once a save that includes the current state is done. */

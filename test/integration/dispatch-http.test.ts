@@ -173,3 +173,24 @@ test('rota over HTTP: CRUD refuses a bad zone, CSV export/import, iCal export, w
   assert.equal(badCsv.status, 400);
   assert.deepEqual(badCsv.body.error.details.problems, ['line 2: unknown radiologist ghost']);
 });
+
+test('SMS gateway down: the alert is retried on the clock, recorded attempt by attempt, and arrives once', async (t) => {
+  const h = await startHarness(rota, TOKENS);
+  t.after(() => h.close());
+  h.gateway.failNext(2, 503);
+  await h.engine.onStudyReceived({ caseId: 'case-retry', siteId: 'mg', urgency: 'emergency', modality: 'CT', bodyPart: 'HEAD' });
+  await h.engine.idle();
+  assert.equal(h.gateway.messages().length, 0);
+  for (let i = 0; i < 4; i++) {
+    await h.clock.advanceAsync(15_000);
+    await h.engine.idle();
+  }
+  const toN1 = h.gateway.messages().filter((m) => m.to === '+33611111111');
+  assert.equal(toN1.length, 1);
+  assert.equal(h.gateway.requests(), 3);
+  const d = h.engine.outbox.list((x) => x.channel === 'sms' && x.caseId === 'case-retry')[0]!;
+  assert.deepEqual(d.attempts.map((a) => a.outcome), ['retry', 'retry', 'ok']);
+  assert.match(d.attempts[0]!.detail ?? '', /HTTP 503/);
+  const tl = h.engine.getCase('case-retry')!.timeline.find((e) => e.type === 'notified' && e.data?.channel === 'sms')!;
+  assert.equal(tl.data?.attempts, 3);
+});
