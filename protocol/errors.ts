@@ -31,6 +31,9 @@ export const ERROR_CODES = {
   RELAIS_BAD_REQUEST: { httpStatus: 400, retryable: false, en: 'The request is invalid.', fr: 'La requête est invalide.' },
   RELAIS_HUB_UNAVAILABLE: { httpStatus: 503, retryable: true, en: 'The hub is shutting down or overloaded; retry later.', fr: 'Le hub est en arrêt ou surchargé ; réessayez plus tard.' },
   RELAIS_INTERNAL: { httpStatus: 500, retryable: true, en: 'Internal error; retry later.', fr: 'Erreur interne ; réessayez plus tard.' },
+  RELAIS_DISPATCH_NOT_ALERTED: { httpStatus: 403, retryable: false, en: 'This radiologist was not alerted for this case.', fr: "Ce radiologue n'a pas été alerté pour ce dossier." },
+  RELAIS_DISPATCH_INVALID_STATE: { httpStatus: 409, retryable: false, en: 'The case is not in a state that allows this.', fr: "Le dossier n'est pas dans un état qui le permet." },
+  RELAIS_ROTA_INVALID: { httpStatus: 400, retryable: false, en: 'The rota is invalid (zone, pattern, reference or file).', fr: 'Le tableau de garde est invalide (fuseau, motif, référence ou fichier).' },
   RELAIS_NETWORK_UNREACHABLE: { httpStatus: 0, retryable: true, en: 'The hub cannot be reached (link or tunnel down).', fr: 'Le hub est injoignable (lien ou tunnel coupé).' },
 } as const satisfies Record<string, ErrorCodeInfo>;
 

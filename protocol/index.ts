@@ -7,3 +7,4 @@ export * from './upload.ts';
 export * from './fleet.ts';
 export * from './validate.ts';
 export * from './routes.ts';
+export * from './dispatch.ts';

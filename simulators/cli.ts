@@ -17,5 +17,26 @@ export function simCommand(): Command {
       const { runModalityFromCli } = await import('./modality/cli-run.ts');
       await runModalityFromCli(opts);
     });
+  cmd
+    .command('sms-gateway')
+    .description('HTTP SMS gateway simulator: records the SMS the hub sends (POST /messages, GET /messages)')
+    .option('--port <n>', 'HTTP port (0 = any free port)', '8025')
+    .option('--host <addr>', 'address to listen on', '127.0.0.1')
+    .requiredOption('--token-file <file>', 'file holding the bearer token the hub must present')
+    .option('--record <file>', 'also append each message as a JSON line to this file')
+    .action(async (opts) => {
+      const { runSmsGatewayFromCli } = await import('./sms-gateway/cli-run.ts');
+      await runSmsGatewayFromCli(opts);
+    });
+  cmd
+    .command('radiologist')
+    .description('Simulated radiologist: connects to the hub (HTTP + socket.io) and takes assigned cases in charge')
+    .requiredOption('--hub <url>', 'hub base URL, e.g. http://127.0.0.1:8080')
+    .requiredOption('--token-file <file>', "file holding the radiologist's bearer token")
+    .option('--ack <when>', "'immediately', 'never', or a delay in milliseconds", 'immediately')
+    .action(async (opts) => {
+      const { runRadiologistFromCli } = await import('./radiologist/cli-run.ts');
+      await runRadiologistFromCli(opts);
+    });
   return cmd;
 }

@@ -1,0 +1,369 @@
+/**
+ * Dispatch HTTP routes and the `/dispatch` socket.io namespace, as a fastify plugin that
+ * hub/app.ts registers: `app.register(dispatchRoutes, { engine, authenticate, io, ... })`.
+ * Authentication is the host's: `authenticate(req)` returns who is calling (or null → 401);
+ * every route then checks the role (403 otherwise) and, for radiologists, that the case or
+ * worklist is theirs. Errors are `ErrorBody` with a RELAIS_* code. The route table is in
+ * protocol/dispatch.ts (DISPATCH_ROUTES).
+ * Sockets: radiologists join `radiologist:<id>`, operators and admins `operators`, clinicians
+ * `site:<siteId>`; the engine's web channel emits alerts into those rooms and every case
+ * change is pushed as `case:update`.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Server, Socket } from 'socket.io';
+import type { TSchema } from '@sinclair/typebox';
+import { errorBody, ERROR_CODES, type ErrorCode } from '../../protocol/errors.ts';
+import { assertValid, ProtocolValidationError } from '../../protocol/validate.ts';
+import {
+  Agreement, Operator, PlannedPeriod, Radiologist, ReassignBody, Rota, RotaOverride, RoutingRule, ShiftPattern, Site, SwapBody, Team,
+  DISPATCH_NAMESPACE, DISPATCH_ROUTES, type DispatchCase, type Rota as RotaT, type Text2,
+} from '../../protocol/dispatch.ts';
+import type { DispatchEngine } from './engine.ts';
+import { DispatchError } from './engine.ts';
+import { RotaInvalidError, shiftsBetween, swapOverrides } from './rota/rota.ts';
+import { RotaImportError, applyPublished } from './rota/published.ts';
+import { csvToPublished, shiftsToCsv } from './rota/csv.ts';
+import { icalToPublished, shiftsToIcal } from './rota/ical.ts';
+import type { WebChannel } from '../notify/channels/web.ts';
+
+export type DispatchRole = 'admin' | 'operator' | 'radiologist' | 'clinician';
+
+export interface DispatchPrincipal {
+  role: DispatchRole;
+  userId: string;
+  /** For radiologists: their id in the rota. */
+  radiologistId?: string;
+  /** For clinicians: the sites whose cases they follow. */
+  siteIds?: string[];
+}
+
+export interface DispatchRoutesOptions {
+  engine: DispatchEngine;
+  authenticate: (req: FastifyRequest) => Promise<DispatchPrincipal | null>;
+  /** socket.io server attached to the app's HTTP server; the `/dispatch` namespace is opened on it. */
+  io?: Server;
+  authenticateSocket?: (socket: Socket) => Promise<DispatchPrincipal | null>;
+  /** The engine's live channel, bound here to the namespace's rooms. */
+  webChannel?: WebChannel;
+  /** New ids (swaps); default: time-based. */
+  newId?: () => string;
+  /** Longest period served by a shifts export, default 92 days. */
+  maxExportDays?: number;
+}
+
+const COLLECTIONS: Record<string, { key: keyof RotaT; schema: TSchema }> = {
+  radiologists: { key: 'radiologists', schema: Radiologist },
+  teams: { key: 'teams', schema: Team },
+  sites: { key: 'sites', schema: Site },
+  agreements: { key: 'agreements', schema: Agreement },
+  rules: { key: 'rules', schema: RoutingRule },
+  operators: { key: 'operators', schema: Operator },
+  patterns: { key: 'patterns', schema: ShiftPattern },
+  overrides: { key: 'overrides', schema: RotaOverride },
+  planned: { key: 'planned', schema: PlannedPeriod },
+};
+
+class HttpError extends Error {
+  constructor(readonly code: ErrorCode, message?: string, readonly details?: Record<string, unknown>) {
+    super(message ?? ERROR_CODES[code].en);
+  }
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    dispatchPrincipal?: DispatchPrincipal;
+  }
+}
+
+function principal(req: FastifyRequest): DispatchPrincipal {
+  const p = req.dispatchPrincipal;
+  if (!p) throw new HttpError('RELAIS_AUTH_MISSING');
+  return p;
+}
+
+function allow(req: FastifyRequest, ...roles: DispatchRole[]): DispatchPrincipal {
+  const p = principal(req);
+  if (!roles.includes(p.role)) throw new HttpError('RELAIS_AUTH_FORBIDDEN');
+  return p;
+}
+
+function instantParam(v: unknown, name: string, fallback?: number): number {
+  if (v === undefined || v === '') {
+    if (fallback === undefined) throw new HttpError('RELAIS_BAD_REQUEST', `${name} is required`);
+    return fallback;
+  }
+  const t = Date.parse(String(v));
+  if (Number.isNaN(t)) throw new HttpError('RELAIS_BAD_REQUEST', `${name} must be an ISO 8601 instant`);
+  return t;
+}
+
+function lang(req: FastifyRequest): 'fr' | 'en' {
+  const q = (req.query as { lang?: string }).lang;
+  if (q === 'en' || q === 'fr') return q;
+  return /^en\b/i.test(String(req.headers['accept-language'] ?? '')) ? 'en' : 'fr';
+}
+
+function canSeeCase(p: DispatchPrincipal, c: DispatchCase): boolean {
+  if (p.role === 'admin' || p.role === 'operator') return true;
+  if (p.role === 'radiologist') return !!p.radiologistId && (c.assignee === p.radiologistId || c.alerted.includes(p.radiologistId));
+  return !!p.siteIds?.includes(c.siteId);
+}
+
+export async function dispatchRoutes(app: FastifyInstance, o: DispatchRoutesOptions): Promise<void> {
+  const { engine } = o;
+  let seq = 0;
+  const newId = o.newId ?? (() => `sw-${Date.now().toString(36)}-${(seq++).toString(36)}`);
+  const maxExportMs = (o.maxExportDays ?? 92) * 86_400_000;
+
+  app.addContentTypeParser(['text/csv', 'text/calendar'], { parseAs: 'string', bodyLimit: 5 * 1024 * 1024 }, (_req, body, done) => done(null, body));
+
+  app.setErrorHandler((err, req, reply) => {
+    let code: ErrorCode = 'RELAIS_INTERNAL';
+    let message: string | undefined;
+    let details: Record<string, unknown> | undefined;
+    if (err instanceof HttpError) ({ code, message, details } = { code: err.code, message: err.message, details: err.details });
+    else if (err instanceof DispatchError) ({ code, message } = { code: err.code, message: err.message });
+    else if (err instanceof RotaInvalidError || err instanceof RotaImportError) ({ code, message, details } = { code: 'RELAIS_ROTA_INVALID', message: err.message, details: { problems: err.problems } });
+    else if (err instanceof ProtocolValidationError) ({ code, message, details } = { code: 'RELAIS_PROTOCOL_INVALID_MESSAGE', message: err.message, details: { errors: err.errors } });
+    else if ((err as { validation?: unknown }).validation || (err as { statusCode?: number }).statusCode === 400) ({ code, message } = { code: 'RELAIS_BAD_REQUEST', message: (err as Error).message });
+    else if ((err as { statusCode?: number }).statusCode === 413) code = 'RELAIS_UPLOAD_TOO_LARGE';
+    else req.log.error({ err: (err as Error).message }, 'dispatch route failed');
+    void reply.code(ERROR_CODES[code].httpStatus).send(errorBody(code, message, details));
+  });
+
+  app.addHook('onRequest', async (req) => {
+    const p = await o.authenticate(req);
+    if (!p) throw new HttpError('RELAIS_AUTH_MISSING');
+    req.dispatchPrincipal = p;
+  });
+
+  // ---- rota ---------------------------------------------------------------------------------
+
+  app.get(DISPATCH_ROUTES.rota, async (req) => {
+    allow(req, 'admin', 'operator');
+    return engine.rota;
+  });
+
+  app.put(DISPATCH_ROUTES.rota, async (req) => {
+    allow(req, 'admin');
+    await engine.setRota(assertValid(Rota, req.body));
+    return engine.rota;
+  });
+
+  app.put<{ Params: { collection: string; id: string } }>('/api/v1/dispatch/rota/:collection/:id', async (req) => {
+    allow(req, 'admin');
+    const col = COLLECTIONS[req.params.collection];
+    if (!col) throw new HttpError('RELAIS_NOT_FOUND', 'unknown rota collection');
+    const item = assertValid(col.schema, req.body) as { id: string };
+    if (item.id !== req.params.id) throw new HttpError('RELAIS_BAD_REQUEST', 'the id in the path and the body differ');
+    const rota = engine.rota;
+    const list = rota[col.key] as Array<{ id: string }>;
+    const i = list.findIndex((x) => x.id === item.id);
+    if (i >= 0) list[i] = item;
+    else list.push(item);
+    await engine.setRota(rota);
+    return item;
+  });
+
+  app.delete<{ Params: { collection: string; id: string } }>('/api/v1/dispatch/rota/:collection/:id', async (req, reply) => {
+    allow(req, 'admin');
+    const col = COLLECTIONS[req.params.collection];
+    if (!col) throw new HttpError('RELAIS_NOT_FOUND', 'unknown rota collection');
+    const rota = engine.rota;
+    const list = rota[col.key] as Array<{ id: string }>;
+    const kept = list.filter((x) => x.id !== req.params.id);
+    if (kept.length === list.length) throw new HttpError('RELAIS_NOT_FOUND');
+    (rota as unknown as Record<string, unknown>)[col.key] = kept;
+    await engine.setRota(rota); // refuses a delete that leaves dangling references
+    return reply.code(204).send();
+  });
+
+  app.post(DISPATCH_ROUTES.swaps, async (req) => {
+    allow(req, 'admin', 'operator');
+    const body = assertValid(SwapBody, req.body);
+    const rota = engine.rota;
+    const added = swapOverrides(body, [newId(), newId()]);
+    rota.overrides.push(...added);
+    await engine.setRota(rota);
+    return { overrides: added };
+  });
+
+  const exportWindow = (req: FastifyRequest) => {
+    const q = req.query as { from?: string; to?: string };
+    const from = instantParam(q.from, 'from');
+    const to = instantParam(q.to, 'to');
+    if (!(from < to) || to - from > maxExportMs) throw new HttpError('RELAIS_BAD_REQUEST', `from < to, at most ${o.maxExportDays ?? 92} days`);
+    return { from, to };
+  };
+
+  const exportShifts = (req: FastifyRequest) => {
+    const p = allow(req, 'admin', 'operator', 'radiologist');
+    const q = req.query as { teamId?: string; radiologistId?: string };
+    const { from, to } = exportWindow(req);
+    let radiologistId = q.radiologistId;
+    if (p.role === 'radiologist') {
+      if (radiologistId && radiologistId !== p.radiologistId) throw new HttpError('RELAIS_AUTH_FORBIDDEN');
+      radiologistId = p.radiologistId;
+    }
+    return shiftsBetween(engine.compiledRota, q.teamId, from, to).filter((s) => !radiologistId || s.radiologistId === radiologistId);
+  };
+
+  app.get(DISPATCH_ROUTES.shiftsCsv, async (req, reply) => {
+    const shifts = exportShifts(req);
+    const sep = (req.query as { sep?: string }).sep === ';' ? ';' : ',';
+    return reply.type('text/csv; charset=utf-8').header('content-disposition', 'attachment; filename="rota.csv"').send(shiftsToCsv(engine.rota, shifts, sep));
+  });
+
+  app.get(DISPATCH_ROUTES.shiftsIcs, async (req, reply) => {
+    const shifts = exportShifts(req);
+    return reply.type('text/calendar; charset=utf-8').header('content-disposition', 'attachment; filename="rota.ics"').send(shiftsToIcal(engine.rota, shifts, Date.now(), lang(req)));
+  });
+
+  const importWindow = (req: FastifyRequest) => {
+    const q = req.query as { teamId?: string; from?: string; to?: string };
+    if (!q.teamId) throw new HttpError('RELAIS_BAD_REQUEST', 'teamId is required');
+    if (typeof req.body !== 'string') throw new HttpError('RELAIS_BAD_REQUEST', 'send the file as the request body');
+    return { teamId: q.teamId, body: req.body, from: q.from, to: q.to };
+  };
+
+  app.post(DISPATCH_ROUTES.shiftsCsv, async (req) => {
+    allow(req, 'admin');
+    const w = importWindow(req);
+    const published = csvToPublished(engine.rota, w.body, {
+      teamId: w.teamId,
+      ...(w.from ? { from: instantParam(w.from, 'from') } : {}),
+      ...(w.to ? { to: instantParam(w.to, 'to') } : {}),
+    });
+    await engine.setRota(applyPublished(engine.rota, published));
+    return { teamId: published.teamId, from: new Date(published.from).toISOString(), to: new Date(published.to).toISOString(), shifts: published.shifts.length };
+  });
+
+  app.post(DISPATCH_ROUTES.shiftsIcs, async (req) => {
+    allow(req, 'admin');
+    const w = importWindow(req);
+    const published = icalToPublished(engine.rota, w.body, { teamId: w.teamId, from: instantParam(w.from, 'from'), to: instantParam(w.to, 'to') });
+    await engine.setRota(applyPublished(engine.rota, published));
+    return { teamId: published.teamId, from: new Date(published.from).toISOString(), to: new Date(published.to).toISOString(), shifts: published.shifts.length };
+  });
+
+  app.get(DISPATCH_ROUTES.onCall, async (req) => {
+    allow(req, 'admin', 'operator', 'radiologist');
+    const q = req.query as { at?: string; teamId?: string };
+    const at = instantParam(q.at, 'at', Date.now());
+    return {
+      at: new Date(at).toISOString(),
+      onCall: engine.onCallAt(at, q.teamId).map((x) => ({
+        teamId: x.teamId, radiologistId: x.radiologistId, displayName: engine.directory.name(x.radiologistId), role: x.role,
+        since: new Date(x.since).toISOString(), until: new Date(x.until).toISOString(), openCases: engine.openCases(x.radiologistId),
+      })),
+    };
+  });
+
+  // ---- cases ----------------------------------------------------------------------------------
+
+  app.get(DISPATCH_ROUTES.worklist, async (req) => {
+    const p = allow(req, 'radiologist', 'operator', 'admin');
+    const q = req.query as { radiologistId?: string };
+    const id = p.role === 'radiologist' ? p.radiologistId : q.radiologistId;
+    if (!id) throw new HttpError('RELAIS_BAD_REQUEST', 'radiologistId is required');
+    if (p.role === 'radiologist' && q.radiologistId && q.radiologistId !== id) throw new HttpError('RELAIS_AUTH_FORBIDDEN');
+    return { items: engine.worklist(id) };
+  });
+
+  app.get(DISPATCH_ROUTES.cases, async (req) => {
+    allow(req, 'operator', 'admin');
+    const q = req.query as { state?: string; limit?: string };
+    const limit = Math.min(100, Math.max(1, Number(q.limit ?? 100) || 100));
+    const states = q.state ? q.state.split(',') : undefined;
+    return { cases: engine.cases((c) => !states || states.includes(c.state)).slice(-limit).map((c) => engine.worklistItem(c)) };
+  });
+
+  const visibleCase = (req: FastifyRequest<{ Params: { caseId: string } }>) => {
+    const p = principal(req);
+    const c = engine.getCase(req.params.caseId);
+    // Not found and not yours look the same (no probing of case ids).
+    if (!c || !canSeeCase(p, c)) throw new HttpError('RELAIS_NOT_FOUND');
+    return c;
+  };
+
+  app.get<{ Params: { caseId: string } }>('/api/v1/dispatch/cases/:caseId', async (req) => {
+    const c = visibleCase(req);
+    const p = principal(req);
+    if (p.role === 'clinician') return engine.worklistItem(c);
+    return c;
+  });
+
+  app.get<{ Params: { caseId: string } }>('/api/v1/dispatch/cases/:caseId/timeline', async (req) => {
+    const c = visibleCase(req);
+    const l = lang(req);
+    return {
+      caseId: c.caseId,
+      reference: c.reference,
+      timeline: c.timeline.map((e) => ({ at: e.at, type: e.type, actor: e.actor, text: (e.text as Text2)[l], ...(e.data ? { data: e.data } : {}) })),
+    };
+  });
+
+  app.post<{ Params: { caseId: string } }>('/api/v1/dispatch/cases/:caseId/acknowledge', async (req) => {
+    const p = allow(req, 'radiologist');
+    if (!p.radiologistId) throw new HttpError('RELAIS_AUTH_FORBIDDEN');
+    visibleCase(req);
+    const c = await engine.acknowledge(req.params.caseId, p.radiologistId);
+    return engine.worklistItem(c);
+  });
+
+  app.post<{ Params: { caseId: string } }>('/api/v1/dispatch/cases/:caseId/reassign', async (req) => {
+    const p = allow(req, 'operator', 'admin');
+    const body = assertValid(ReassignBody, req.body);
+    const c = await engine.reassign(req.params.caseId, body.radiologistId, { kind: 'operator', id: p.userId }, body.reason);
+    return engine.worklistItem(c);
+  });
+
+  app.get(DISPATCH_ROUTES.counters, async (req) => {
+    allow(req, 'operator', 'admin');
+    return engine.counters();
+  });
+
+  // ---- socket.io --------------------------------------------------------------------------------
+
+  if (o.io) {
+    const nsp = o.io.of(DISPATCH_NAMESPACE);
+    const authSocket = o.authenticateSocket;
+    nsp.use((socket, next) => {
+      if (!authSocket) return next(new Error('RELAIS_AUTH_MISSING'));
+      authSocket(socket).then(
+        (p) => {
+          if (!p) return next(new Error('RELAIS_AUTH_MISSING'));
+          socket.data.principal = p;
+          next();
+        },
+        () => next(new Error('RELAIS_AUTH_INVALID')),
+      );
+    });
+    nsp.on('connection', (socket) => {
+      const p = socket.data.principal as DispatchPrincipal;
+      if (p.role === 'radiologist' && p.radiologistId) void socket.join(`radiologist:${p.radiologistId}`);
+      if (p.role === 'operator' || p.role === 'admin') void socket.join('operators');
+      if (p.role === 'clinician') for (const s of p.siteIds ?? []) void socket.join(`site:${s}`);
+      socket.on('worklist:get', (ack: unknown) => {
+        if (typeof ack !== 'function') return;
+        (ack as (items: unknown) => void)(p.role === 'radiologist' && p.radiologistId ? engine.worklist(p.radiologistId) : []);
+      });
+    });
+    o.webChannel?.bind((room, event, payload) => {
+      nsp.to(room).emit(event, payload);
+    });
+    const off = engine.onCase((c) => {
+      const item = engine.worklistItem(c);
+      nsp.to('operators').emit('case:update', item);
+      for (const r of new Set([c.assignee, ...c.alerted].filter(Boolean) as string[])) nsp.to(`radiologist:${r}`).emit('case:update', item);
+    });
+    app.addHook('onClose', async () => {
+      off();
+    });
+  }
+}
+
+/** Convenience for hosts that answer 401/403 themselves. */
+export function sendError(reply: FastifyReply, code: ErrorCode, message?: string): FastifyReply {
+  return reply.code(ERROR_CODES[code].httpStatus).send(errorBody(code, message));
+}
