@@ -1,0 +1,77 @@
+/**
+ * nftables rules that make the test bed honest: the underlay (veth) carries only WireGuard, and
+ * only through the relay. In the hub namespace, the relay's port is the only thing reachable from
+ * a site's veth (the hub's WireGuard port is dropped, and counted, if a site tries it directly);
+ * nothing is forwarded between sites. In a site namespace, only the relay's datagrams come in.
+ * Contract (pure): returns an `nft -f` script that (re)creates one table, `inet relais_testbed`.
+ */
+export interface HubRules {
+  table: string;
+  /** Interface name pattern of the hub's veths, e.g. "rb1-vh*". */
+  vethPattern: string;
+  relayPort: number;
+  wireguardPort: number;
+}
+
+export function hubRuleset(r: HubRules): string {
+  return [
+    `table inet ${r.table}`,
+    `delete table inet ${r.table}`,
+    `table inet ${r.table} {`,
+    '  chain input {',
+    '    type filter hook input priority filter; policy accept;',
+    '    iifname "lo" accept',
+    `    iifname "${r.vethPattern}" udp dport ${r.relayPort} counter accept comment "to the relay"`,
+    `    iifname "${r.vethPattern}" udp dport ${r.wireguardPort} counter drop comment "wireguard bypassing the relay"`,
+    `    iifname "${r.vethPattern}" counter drop comment "non-wireguard underlay traffic"`,
+    '  }',
+    '  chain forward {',
+    '    type filter hook forward priority filter; policy drop;',
+    '  }',
+    '}',
+    '',
+  ].join('\n');
+}
+
+export interface SiteRules {
+  table: string;
+  vethPattern: string;
+  relayPort: number;
+}
+
+export function siteRuleset(r: SiteRules): string {
+  return [
+    `table inet ${r.table}`,
+    `delete table inet ${r.table}`,
+    `table inet ${r.table} {`,
+    '  chain input {',
+    '    type filter hook input priority filter; policy accept;',
+    `    iifname "${r.vethPattern}" udp sport ${r.relayPort} counter accept comment "from the relay"`,
+    `    iifname "${r.vethPattern}" counter drop comment "anything else on the underlay"`,
+    '  }',
+    '  chain forward {',
+    '    type filter hook forward priority filter; policy drop;',
+    '  }',
+    '}',
+    '',
+  ].join('\n');
+}
+
+export interface RuleCounter {
+  comment: string;
+  packets: number;
+  bytes: number;
+}
+
+/** Reads the counters of commented rules from `nft -j list table inet <table>` output. */
+export function parseRuleCounters(json: string): RuleCounter[] {
+  const doc = JSON.parse(json) as { nftables?: Array<{ rule?: { comment?: string; expr?: Array<{ counter?: { packets: number; bytes: number } }> } }> };
+  const out: RuleCounter[] = [];
+  for (const item of doc.nftables ?? []) {
+    const rule = item.rule;
+    if (!rule?.comment) continue;
+    const counter = rule.expr?.find((e) => e.counter)?.counter;
+    if (counter) out.push({ comment: rule.comment, packets: counter.packets, bytes: counter.bytes });
+  }
+  return out;
+}
