@@ -333,25 +333,28 @@ async function startRelay(names: TestbedNames, stateDir: string, profile: string
     args.push('--profile-file', file);
   }
   const fd = await open(log, 'a', 0o600);
-  let exited: string | undefined;
   let child: ChildProcess;
   try {
     child = spawnInNamespace(names.hubNs, process.execPath, args, { cwd: REPO_ROOT, detached: true, stdio: ['ignore', fd.fd, fd.fd] });
   } finally {
     await fd.close();
   }
-  child.on('exit', (code, signal) => { exited = `exit ${code ?? signal}`; });
-  child.on('error', (err) => { exited = err.message; });
   child.unref();
+  let onExit: (() => void) | undefined;
+  const exited = new Promise<never>((_, reject) => {
+    onExit = () => void readFile(log, 'utf8').catch(() => '').then((text) => reject(new Error(`relay exited: ${text.slice(-2000)}`)));
+    child.once('exit', onExit);
+    child.once('error', (err) => reject(err));
+  });
+  exited.catch(() => {});
   const relay = new RelayControl({ path: control });
   try {
-    await pollUntil(async () => {
-      if (exited) throw new Error(`relay ${exited}: ${(await readFile(log, 'utf8').catch(() => '')).slice(-2000)}`);
-      return relay.stats();
-    }, 'the link relay control socket', { timeoutMs: 20_000, intervalMs: 50 });
+    await Promise.race([pollUntil(() => relay.stats(), 'the link relay control socket', { timeoutMs: 20_000, intervalMs: 50 }), exited]);
   } catch (err) {
     if (child.pid) await stopProcesses([child.pid]);
     throw new Error(`the link relay did not start: ${(err as Error).message}`);
+  } finally {
+    if (onExit) child.off('exit', onExit);
   }
   return { pid: child.pid!, control, log, profileName };
 }
@@ -366,6 +369,7 @@ export async function startTestbed(o: StartOptions): Promise<Testbed> {
   if (leftovers.length) throw new Error(`namespaces of test bed "${o.name}" already exist (${leftovers.join(', ')}); run \`relais sim testbed down --name ${o.name}\``);
   const seed = o.seed ?? randomSeed();
   const relayPort = o.relayPort ?? RELAY_PORT;
+  if (!(Number.isInteger(relayPort) && relayPort > 0 && relayPort < 65536)) throw new RangeError('relayPort must be 1..65535');
   const cc = o.congestionControl ?? null;
   let relayPid: number | undefined;
   try {
