@@ -68,6 +68,8 @@ interface Client {
   down: ImpairedDirection;
   /** Counters of directions replaced by a profile change. */
   retired: { up: DirectionCounters; down: DirectionCounters };
+  /** Sends towards the hub (queues until the inner socket is connected). */
+  sendUp: (d: Uint8Array) => void;
 }
 
 function family(host: string): 'udp4' | 'udp6' {
@@ -152,9 +154,7 @@ export class LinkRelay {
       c.down.close();
       c.retired.up.inFlight = 0;
       c.retired.down.inFlight = 0;
-      const dirs = this.#directions(c.index, c.inner, c.site);
-      c.up = dirs.up;
-      c.down = dirs.down;
+      Object.assign(c, this.#directions(c.index, c.site, (d) => c.sendUp(d)));
     }
     this.#o.logger.info({ profile: profile.name }, 'link profile changed');
   }
@@ -206,19 +206,27 @@ export class LinkRelay {
     const buf = this.#o.socketBufferBytes ?? 4 << 20;
     const inner = createSocket({ type: family(this.#o.forward.host), recvBufferSize: buf, sendBufferSize: buf });
     const index = this.#clients.size;
-    const dirs = this.#directions(index, inner, site);
-    const client: Client = { key, index, site, inner, ...dirs, retired: { up: emptyCounters(), down: emptyCounters() } };
+    const pending: Uint8Array[] = [];
+    const dirs = this.#directions(index, site, (d) => client.sendUp(d));
+    const client: Client = {
+      key, index, site, inner, ...dirs,
+      retired: { up: emptyCounters(), down: emptyCounters() },
+      sendUp: (d) => pending.push(d),
+    };
     this.#clients.set(key, client);
     inner.on('message', (msg) => client.down.push(msg));
     inner.on('error', (err) => this.#socketError('forward', err));
-    // Bound before the first send (an unbound socket would bind implicitly; explicit is clearer).
-    inner.bind(0, this.#o.forward.host === '::1' || this.#o.forward.host.startsWith('127.') ? this.#o.forward.host : undefined);
+    // Connected: sends need no per-datagram address lookup, and only the hub's answers come in.
+    inner.connect(this.#o.forward.port, this.#o.forward.host, () => {
+      client.sendUp = (d) => inner.send(d);
+      for (const d of pending.splice(0)) inner.send(d);
+    });
     this.#o.logger.info({ site: key, client: index }, 'new site endpoint');
     return client;
   }
 
-  #directions(index: number, inner: Socket, site: RemoteInfo): { up: ImpairedDirection; down: ImpairedDirection } {
-    const { clock, seed, forward } = this.#o;
+  #directions(index: number, site: RemoteInfo, sendUp: (d: Uint8Array) => void): { up: ImpairedDirection; down: ImpairedDirection } {
+    const { clock, seed } = this.#o;
     const profile = this.#profile;
     const stream = (label: string) => createRandom(seed, `${index}/${label}`);
     const up = new ImpairedDirection({
@@ -226,14 +234,14 @@ export class LinkRelay {
       clock,
       random: { loss: stream('up/loss'), jitter: stream('up/jitter') },
       outages: this.#outages,
-      send: (d) => inner.send(d, forward.port, forward.host, (err) => err && this.#socketError('forward', err)),
+      send: sendUp,
     });
     const down = new ImpairedDirection({
       profile: profile.down,
       clock,
       random: { loss: stream('down/loss'), jitter: stream('down/jitter') },
       outages: this.#outages,
-      send: (d) => this.#outer.send(d, site.port, site.address, (err) => err && this.#socketError('listen', err)),
+      send: (d) => this.#outer.send(d, site.port, site.address),
     });
     return { up, down };
   }
