@@ -10,7 +10,7 @@
  */
 import { isIP } from 'node:net';
 import { isWireGuardKey } from './keys.ts';
-import { isCidr, isEndpoint } from './wg.ts';
+import { checkPeer, isCidr } from './wg.ts';
 
 export interface WgQuickInterface {
   privateKey: string;
@@ -53,12 +53,7 @@ function check(cfg: WgQuickConfig): void {
   for (const d of i.dns ?? []) if (!isIP(d)) throw new TypeError(`DNS "${d}" is not an IP address`);
   if (cfg.comment !== undefined) oneLine(cfg.comment, 'comment');
   for (const p of cfg.peers) {
-    if (!isWireGuardKey(p.publicKey)) throw new TypeError('peer public key is not a WireGuard key');
-    if (p.presharedKey !== undefined && !isWireGuardKey(p.presharedKey)) throw new TypeError('preshared key is not a WireGuard key');
-    for (const a of p.allowedIps) if (!isCidr(a)) throw new TypeError(`allowed IP "${a}" is not a CIDR`);
-    if (p.endpoint !== undefined && !isEndpoint(p.endpoint)) throw new TypeError(`endpoint "${p.endpoint}" is not host:port`);
-    const k = p.persistentKeepalive;
-    if (k !== undefined && !(Number.isInteger(k) && k >= 0 && k <= 65535)) throw new TypeError('bad persistent keepalive');
+    checkPeer(p);
     if (p.comment !== undefined) oneLine(p.comment, 'peer comment');
   }
 }

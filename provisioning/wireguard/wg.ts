@@ -51,7 +51,8 @@ export function isEndpoint(s: string): boolean {
   return m[1] ? isIPv6(m[1]) : true;
 }
 
-function checkPeer(p: PeerSpec): void {
+/** Throws a TypeError naming the first invalid field of a peer. */
+export function checkPeer(p: PeerSpec): void {
   if (!isWireGuardKey(p.publicKey)) throw new TypeError('peer public key is not a WireGuard key');
   if (p.presharedKey !== undefined && !isWireGuardKey(p.presharedKey)) throw new TypeError('preshared key is not a WireGuard key');
   for (const a of p.allowedIps) if (!isCidr(a)) throw new TypeError(`allowed IP "${a}" is not a CIDR`);

@@ -13,17 +13,15 @@ export interface HubRules {
   wireguardPort: number;
 }
 
-export function hubRuleset(r: HubRules): string {
+/** An `nft -f` script replacing table `inet <table>` with an input chain and a dropping forward chain. */
+function table(name: string, inputRules: string[]): string {
   return [
-    `table inet ${r.table}`,
-    `delete table inet ${r.table}`,
-    `table inet ${r.table} {`,
+    `table inet ${name}`,
+    `delete table inet ${name}`,
+    `table inet ${name} {`,
     '  chain input {',
     '    type filter hook input priority filter; policy accept;',
-    '    iifname "lo" accept',
-    `    iifname "${r.vethPattern}" udp dport ${r.relayPort} counter accept comment "to the relay"`,
-    `    iifname "${r.vethPattern}" udp dport ${r.wireguardPort} counter drop comment "wireguard bypassing the relay"`,
-    `    iifname "${r.vethPattern}" counter drop comment "non-wireguard underlay traffic"`,
+    ...inputRules.map((r) => `    ${r}`),
     '  }',
     '  chain forward {',
     '    type filter hook forward priority filter; policy drop;',
@@ -31,6 +29,15 @@ export function hubRuleset(r: HubRules): string {
     '}',
     '',
   ].join('\n');
+}
+
+export function hubRuleset(r: HubRules): string {
+  return table(r.table, [
+    'iifname "lo" accept',
+    `iifname "${r.vethPattern}" udp dport ${r.relayPort} counter accept comment "to the relay"`,
+    `iifname "${r.vethPattern}" udp dport ${r.wireguardPort} counter drop comment "wireguard bypassing the relay"`,
+    `iifname "${r.vethPattern}" counter drop comment "non-wireguard underlay traffic"`,
+  ]);
 }
 
 export interface SiteRules {
@@ -40,23 +47,11 @@ export interface SiteRules {
 }
 
 export function siteRuleset(r: SiteRules): string {
-  return [
-    `table inet ${r.table}`,
-    `delete table inet ${r.table}`,
-    `table inet ${r.table} {`,
-    '  chain input {',
-    '    type filter hook input priority filter; policy accept;',
-    `    iifname "${r.vethPattern}" udp sport ${r.relayPort} counter accept comment "from the relay"`,
-    `    iifname "${r.vethPattern}" counter drop comment "anything else on the underlay"`,
-    '  }',
-    '  chain forward {',
-    '    type filter hook forward priority filter; policy drop;',
-    '  }',
-    '}',
-    '',
-  ].join('\n');
+  return table(r.table, [
+    `iifname "${r.vethPattern}" udp sport ${r.relayPort} counter accept comment "from the relay"`,
+    `iifname "${r.vethPattern}" counter drop comment "anything else on the underlay"`,
+  ]);
 }
-
 export interface RuleCounter {
   comment: string;
   packets: number;

@@ -179,7 +179,7 @@ class RunningTestbed implements Testbed {
   }
 
   wg(side: Side): WireGuard {
-    return new WireGuard(inNetns(this.namespaceOf(side), this.#run));
+    return wgIn(this.#run, this.namespaceOf(side), this.stateDir);
   }
 
   hubStatus(): Promise<WgStatus> {
@@ -228,6 +228,11 @@ class RunningTestbed implements Testbed {
   }
 }
 
+/** The wg binding in a namespace; its fleeting secret files go to the bed's 0700 state dir (tmpfs under /run). */
+function wgIn(run: CommandRunner, ns: string, stateDir: string): WireGuard {
+  return new WireGuard(inNetns(ns, run), { secretDir: stateDir });
+}
+
 async function applyRules(run: CommandRunner, ns: string, ruleset: string): Promise<void> {
   await inNetns(ns, run).run('nft', ['-f', '-'], { stdin: ruleset });
 }
@@ -266,7 +271,7 @@ async function buildSite(run: CommandRunner, state: TestbedState, index: number)
     mtu: state.mtu,
     implementation: 'userspace',
   });
-  const siteWg = new WireGuard(siteRun);
+  const siteWg = wgIn(run, n.ns, state.stateDir);
   await siteWg.setPrivateKey(n.wg, keys.privateKey);
   const hubPeer = {
     publicKey: state.hub.publicKey,
@@ -276,7 +281,7 @@ async function buildSite(run: CommandRunner, state: TestbedState, index: number)
     persistentKeepalive: 25,
   };
   await siteWg.setPeer(n.wg, hubPeer);
-  await new WireGuard(inNetns(state.hub.ns, run)).setPeer(state.hub.wg, {
+  await wgIn(run, state.hub.ns, state.stateDir).setPeer(state.hub.wg, {
     publicKey: keys.publicKey,
     presharedKey: psk,
     allowedIps: [`${site4}/32`, `${site6}/128`],
@@ -390,7 +395,7 @@ export async function startTestbed(o: StartOptions): Promise<Testbed> {
       mtu: TUNNEL_MTU,
       implementation: 'userspace',
     });
-    const hubWg = new WireGuard(hubRun);
+    const hubWg = wgIn(run, names.hubNs, stateDir);
     await hubWg.setPrivateKey(names.hubWg, hubKeys.privateKey);
     await hubWg.setListenPort(names.hubWg, WIREGUARD_PORT);
 

@@ -12,7 +12,7 @@ import { startTestbed } from '../../simulators/testbed/testbed.ts';
 import { startTcpSink, tcpBulk, type BulkResult } from '../../simulators/testbed/bulk.ts';
 import { CONGESTION_CONTROLS, type CongestionControl } from '../../simulators/testbed/congestion.ts';
 import { namedProfile } from '../../simulators/link/profiles.ts';
-import { median } from '../../simulators/testbed/stats.ts';
+import { median, round } from '../../simulators/testbed/stats.ts';
 import { pollUntil } from '../../simulators/testbed/poll.ts';
 
 interface Plan {
@@ -87,9 +87,4 @@ export async function main(argv: string[]): Promise<void> {
       await bed.stop();
     }
   }
-}
-
-function round(x: number, digits = 2): number {
-  const f = 10 ** digits;
-  return Math.round(x * f) / f;
 }

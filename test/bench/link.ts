@@ -16,6 +16,7 @@ import { startTcpSink, tcpBulk } from '../../simulators/testbed/bulk.ts';
 import { namedProfile } from '../../simulators/link/profiles.ts';
 import { stationaryLoss } from '../../simulators/link/gilbert-elliott.ts';
 import { pollUntil } from '../../simulators/testbed/poll.ts';
+import { round } from '../../simulators/testbed/stats.ts';
 
 function parsePing(out: string) {
   const m = /= ([\d.]+)\/([\d.]+)\/([\d.]+)\/([\d.]+) ms/.exec(out);
@@ -24,7 +25,6 @@ function parsePing(out: string) {
   return { min: Number(m[1]), avg: Number(m[2]), max: Number(m[3]), mdev: Number(m[4]), sent: Number(l[1]), received: Number(l[2]) };
 }
 
-const r2 = (x: number, d = 2) => Math.round(x * 10 ** d) / 10 ** d;
 
 export async function main(argv: string[]): Promise<void> {
   const { values } = parseArgs({
@@ -67,21 +67,21 @@ export async function main(argv: string[]): Promise<void> {
         profile: name,
         rateConfigured: rate,
         rateMeasured: Math.round(measured),
-        rateRatio: r2(measured / rate, 3),
+        rateRatio: round(measured / rate, 3),
         // The bottleneck's own rate: loss is applied after it, so delivered = rate × (1 − loss).
-        rateRatioBeforeLoss: r2(measured / rate / (1 - up.drops.loss / Math.max(1, pastQueue)), 3),
+        rateRatioBeforeLoss: round(measured / rate / (1 - up.drops.loss / Math.max(1, pastQueue)), 3),
         rttConfiguredMs: profile.up.delayMs + profile.down.delayMs,
         jitterConfiguredMs: profile.up.jitterMs,
         pingMinMs: ping.min,
         pingAvgMs: ping.avg,
         pingMaxMs: ping.max,
         pingMdevMs: ping.mdev,
-        pingLoss: r2(1 - ping.received / ping.sent, 3),
+        pingLoss: round(1 - ping.received / ping.sent, 3),
         lossConfigured: stationaryLoss(profile.up.loss),
-        lossApplied: r2(up.drops.loss / Math.max(1, pastQueue), 4),
+        lossApplied: round(up.drops.loss / Math.max(1, pastQueue), 4),
         queueDrops: up.drops.queue,
-        timerLateMeanMs: r2((s1.up.timerLateMsSum + s1.down.timerLateMsSum) / Math.max(1, s1.up.datagramsOut + s1.down.datagramsOut), 3),
-        timerLateMaxMs: r2(Math.max(s1.up.timerLateMsMax, s1.down.timerLateMsMax), 2),
+        timerLateMeanMs: round((s1.up.timerLateMsSum + s1.down.timerLateMsSum) / Math.max(1, s1.up.datagramsOut + s1.down.datagramsOut), 3),
+        timerLateMaxMs: round(Math.max(s1.up.timerLateMsMax, s1.down.timerLateMsMax), 2),
         seed: bed.seed,
       };
       if (name === 'lan') {
@@ -89,8 +89,8 @@ export async function main(argv: string[]): Promise<void> {
         const bulk = await tcpBulk(bed, sink, { bytes: 100_000_000, capMs: 60_000 });
         await sink.stop();
         line.bulkBytes = bulk.deliveredBytes;
-        line.bulkSeconds = r2(bulk.seconds);
-        line.bulkEfficiency = r2((bulk.deliveredBytes * 8) / (rate * bulk.seconds), 3);
+        line.bulkSeconds = round(bulk.seconds);
+        line.bulkEfficiency = round((bulk.deliveredBytes * 8) / (rate * bulk.seconds), 3);
       }
       process.stdout.write(`${JSON.stringify(line)}\n`);
     } finally {

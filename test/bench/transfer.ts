@@ -19,7 +19,7 @@ import { SHARED_CT, hasSharedData } from '../data.ts';
 import { startTestbed, type Testbed } from '../../simulators/testbed/testbed.ts';
 import { CONGESTION_CONTROLS, type CongestionControl } from '../../simulators/testbed/congestion.ts';
 import { namedProfile } from '../../simulators/link/profiles.ts';
-import { median } from '../../simulators/testbed/stats.ts';
+import { median, round } from '../../simulators/testbed/stats.ts';
 import { pollUntil } from '../../simulators/testbed/poll.ts';
 import { makeStudy, studyFromDir } from '../../simulators/testbed/anchors/study.ts';
 import { storescuTransfer } from '../../simulators/testbed/anchors/storescu.ts';
@@ -171,9 +171,4 @@ async function runOnce(bed: Testbed, tool: TransferTool, o: { study: Study; capM
     await bed.relay.restore().catch(() => {});
     await rm(workDir, { recursive: true, force: true });
   }
-}
-
-function round(x: number, digits = 2): number {
-  const f = 10 ** digits;
-  return Math.round(x * f) / f;
 }
