@@ -29,9 +29,10 @@ test('outages cut the path and the tunnel recovers', { timeout: 240_000 }, async
     const handshakeBefore = (await sitePeer()).latestHandshakeMs;
     const sink = await startTcpSink(bed);
     try {
+      const base = (await bed.relay.stats()).up.bytesOut;
       const t0 = Date.now();
       const transfer = tcpBulk(bed, sink, { bytes: 10_000_000, capMs: 90_000 });
-      await waitFor(async () => (await bed.relay.stats()).up.bytesOut > 2_000_000, 'the transfer to be under way');
+      await waitFor(async () => (await bed.relay.stats()).up.bytesOut > base + 2_000_000, 'the transfer to be under way');
       const cut = await bed.relay.cut(6_000);
       assert.equal(cut.down, true);
       await assert.rejects(bed.exec('site', 'ping', ['-c', '1', '-W', '1', bed.hubAddr]), 'no ping during the cut');
