@@ -63,6 +63,8 @@ export interface StoreTarget {
 export interface RawStoreOptions {
   /** Socket idle / PDU timeout in ms (default 60 s). */
   timeoutMs?: number;
+  /** Keep the association open this long after the last response before releasing it. */
+  lingerMs?: number;
 }
 
 /** A dcmjs-dimse Dataset that carries raw bytes and refuses any dcmjs (de)naturalization. */
@@ -121,8 +123,8 @@ function readHead(path: string, max: number): { bytes: Buffer; complete: boolean
   }
 }
 
-/** Creates a socket with TCP_NODELAY for any `net.connect` made synchronously inside `fn`. */
-function withNoDelayConnect<T>(fn: () => T, onSocket: (s: net.Socket) => void): T {
+/** Gives TCP_NODELAY to any socket dcmjs-dimse opens (net.connect) synchronously inside `fn`. */
+export function withNoDelayConnect<T>(fn: () => T, onSocket: (s: net.Socket) => void): T {
   const mutableNet = net as unknown as { connect: typeof net.connect };
   const original = mutableNet.connect;
   mutableNet.connect = ((...args: Parameters<typeof net.connect>) => {
@@ -200,6 +202,7 @@ export function storeRawInstances(target: StoreTarget, instances: RawInstance[],
             connectTimeout: timeout,
             associationTimeout: timeout,
             pduTimeout: timeout,
+            associationLingerTimeout: opts.lingerMs ?? 0,
           }),
         (s) => {
           socket = s;

@@ -51,7 +51,8 @@ export interface HubSinkEvents {
 }
 
 export class HubSink {
-  readonly credential: string;
+  /** Credential agents must present; tests may change it (revocation, rotation). */
+  credential: string;
   readonly instances = new Map<string, StoredInstance>();
   readonly manifests = new Map<string, StudyManifest>();
   readonly heartbeats: Heartbeat[] = [];
