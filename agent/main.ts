@@ -87,7 +87,7 @@ export async function startAgent(config: AgentConfig, overrides: Partial<AgentPo
       studies: recovery.studies.length,
       quarantined: recovery.quarantined,
       removedTemp: recovery.removedTemp,
-      completedUploads: recovery.completedUploads,
+      completedQuarantines: recovery.completedQuarantines,
       rebuiltSidecars: recovery.rebuiltSidecars,
       quarantinedUnreadable: recovery.quarantinedUnreadable,
     },
@@ -118,7 +118,7 @@ export async function startAgent(config: AgentConfig, overrides: Partial<AgentPo
     retentionMs: config.studyRetentionMs,
     onComplete: (uid) => manifests?.enqueue(uid),
     onPurgeable: (uid) => {
-      spool.purgeStudy(uid).then(
+      spool.purgeStudy(uid, [...(assembler.study(uid)?.instances.values() ?? [])].map((i) => i.id)).then(
         () => assembler.forget(uid),
         (err: Error) => log.error({ err: err.message }, 'spool: could not purge a finished study'),
       );
@@ -138,7 +138,8 @@ export async function startAgent(config: AgentConfig, overrides: Partial<AgentPo
         dataPath: (id) => spool.queuedDataPath(id),
         hashFile: (path) => sha256File(path),
         commitUploaded: async (record, result) => {
-          await spool.markUploaded(record, result, new Date(clock.now()));
+          await spool.markUploaded(record);
+          log.info({ spoolId: record.id, hub: result.status, version: result.version }, 'uplink: instance at the hub');
           assembler.markUploaded(record);
           events.emit('uploaded', record);
         },

@@ -112,7 +112,7 @@ test('a study is purgeable after retention once accepted and fully uploaded, not
 
 test('restored state: uploaded instances stay in the manifest and a covered study is not resent', () => {
   const { clock, a, complete } = setup();
-  const uploaded = { ...record(clock), uploadedAt: new Date(T0).toISOString(), hubStatus: 'stored' as const, hubVersion: 1 };
+  const uploaded = record(clock);
   const queued = record(clock);
   a.restore([{ studyInstanceUid: '1.2.3.100', uploaded: [uploaded] }], [queued]);
   clock.advance(30_000);

@@ -1,11 +1,11 @@
 /**
- * What the spool keeps beside each instance (sidecar `meta.json`), what it keeps per study
- * once an instance is uploaded, and the study's manifest state. TypeBox schemas: every read
+ * What the spool keeps beside each instance (sidecar `meta.json`, kept after upload for the
+ * study manifest) and the study's manifest state. TypeBox schemas: every read
  * from disk is validated (house rule 4); nothing here identifies a patient (UIDs, AE titles,
  * modality, sizes, hashes and times only).
  */
 import { Type, type Static } from '@sinclair/typebox';
-import { Uid, Sha256Hex, IsoDateTime, Urgency, UploadStatus } from '../../protocol/index.ts';
+import { Uid, Sha256Hex, IsoDateTime, Urgency } from '../../protocol/index.ts';
 
 /** Spool ids: base-36 receive time (sortable) + random hex. Never derived from a UID. */
 export const SpoolId = Type.String({ pattern: '^[0-9a-z]{9}-[0-9a-f]{12}$' });
@@ -33,18 +33,7 @@ export const InstanceRecord = Type.Object({
 });
 export type InstanceRecord = Static<typeof InstanceRecord>;
 
-/** Kept under studies/<key>/<id>.json once the hub answered 2xx for the instance. */
-export const UploadedRecord = Type.Composite([
-  InstanceRecord,
-  Type.Object({
-    uploadedAt: IsoDateTime,
-    hubStatus: UploadStatus,
-    hubVersion: Type.Integer({ minimum: 1 }),
-  }),
-]);
-export type UploadedRecord = Static<typeof UploadedRecord>;
-
-/** studies/<key>/manifest.json: the last manifest the hub accepted (or refused for good). */
+/** studies/<key>.json: the last manifest the hub accepted (or refused for good). */
 export const ManifestState = Type.Object({
   v: Type.Literal(1),
   studyInstanceUid: Uid,

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, readdirSync, writeFileSync, mkdirSync, readFileSync, copyFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, rmSync, readdirSync, writeFileSync, mkdirSync, readFileSync, copyFileSync, existsSync, renameSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { silentLogger } from '../../lib/logger.ts';
@@ -47,8 +47,6 @@ async function intake(spool: Spool, file: string, at = Date.now()): Promise<Inst
   return record;
 }
 
-const RESULT = (r: InstanceRecord) => ({ status: 'stored' as const, sopInstanceUid: r.sopInstanceUid, studyInstanceUid: r.studyInstanceUid, sha256: r.sha256, version: 1, storedAt: new Date().toISOString() });
-
 test('spool ids sort by receive time and never contain a UID; study folders are hashed', () => {
   const a = newSpoolId(1_700_000_000_000);
   const b = newSpoolId(1_700_000_000_001);
@@ -67,9 +65,9 @@ test('admitted instances survive a restart and come back in receive order; uploa
     const report = await again.open({ defaultUrgency: 'scheduled' });
     assert.deepEqual(report.queued.map((r) => r.id), [r1.id, r2.id]);
     assert.deepEqual(report.queued[0], r1);
-    await again.markUploaded(r1, RESULT(r1), new Date());
+    await again.markUploaded(r1);
     assert.deepEqual(readdirSync(join(root, 'queue')), [r2.id]);
-    assert.deepEqual(readdirSync(join(root, 'trash')), []);
+    assert.deepEqual(readdirSync(join(root, 'sent', r1.id)), [META_FILE], 'data removed, record kept for the manifest');
     const third = await new Spool(root, silentLogger()).open({ defaultUrgency: 'scheduled' });
     assert.deepEqual(third.queued.map((r) => r.id), [r2.id]);
     assert.equal(third.studies.length, 1);
@@ -86,15 +84,14 @@ test('recovery removes unacknowledged intake folders and finishes interrupted mo
     // Crash mid-intake: a folder in tmp/ with a partial file.
     mkdirSync(join(root, 'tmp', newSpoolId(Date.now())));
     writeFileSync(join(root, 'tmp', readdirSync(join(root, 'tmp'))[0]!, DATA_FILE), 'partial');
-    // Crash after the hub's 2xx was recorded but before the queue entry moved.
-    const dir = join(root, 'studies', studyKey(uploaded.studyInstanceUid));
-    mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, `${uploaded.id}.json`), JSON.stringify({ ...uploaded, uploadedAt: new Date().toISOString(), hubStatus: 'stored', hubVersion: 1 }));
+    // Crash after the hub's 2xx was recorded (rename to sent/) but before the data was removed.
+    renameSync(join(root, 'queue', uploaded.id), join(root, 'sent', uploaded.id));
     // Crash after the quarantine reason was written but before the rename.
     writeFileSync(join(root, 'queue', quarantined.id, REASON_FILE), JSON.stringify({ v: 1, code: 'RELAIS_UPLOAD_NOT_DICOM', message: 'x', at: new Date().toISOString() }));
     const report = await new Spool(root, silentLogger()).open({ defaultUrgency: 'scheduled' });
     assert.equal(report.removedTemp, 1);
-    assert.equal(report.completedUploads, 1);
+    assert.deepEqual(readdirSync(join(root, 'sent', uploaded.id)), [META_FILE]);
+    assert.deepEqual(report.studies.flatMap((s) => s.uploaded.map((u) => u.id)), [uploaded.id]);
     assert.equal(report.completedQuarantines, 1);
     assert.deepEqual(report.queued.map((r) => r.id), [kept.id]);
     assert.deepEqual(readdirSync(join(root, 'tmp')), []);
@@ -128,11 +125,13 @@ test('a purged study leaves nothing behind; a quarantine keeps data and reason',
   await withSpool(async (spool, root) => {
     await spool.open({ defaultUrgency: 'scheduled' });
     const r = await intake(spool, CT[0]!);
-    await spool.markUploaded(r, RESULT(r), new Date());
+    await spool.markUploaded(r);
     await spool.saveManifestState({ v: 1, studyInstanceUid: r.studyInstanceUid, coversReceivedUntil: r.receivedAt, instances: 1, postedAt: new Date().toISOString(), outcome: 'accepted' });
-    await spool.purgeStudy(r.studyInstanceUid);
+    const reopened = await new Spool(root, silentLogger()).open({ defaultUrgency: 'scheduled' });
+    assert.equal(reopened.studies[0]!.manifest?.outcome, 'accepted');
+    await spool.purgeStudy(r.studyInstanceUid, [r.id]);
     assert.deepEqual(readdirSync(join(root, 'studies')), []);
-    assert.deepEqual(readdirSync(join(root, 'trash')), []);
+    assert.deepEqual(readdirSync(join(root, 'sent')), []);
     const q = await intake(spool, CT[1]!);
     await spool.quarantine(q.id, { code: 'RELAIS_UPLOAD_NOT_DICOM', message: 'refused' });
     assert.deepEqual(readdirSync(join(root, 'quarantine', q.id)).sort(), [DATA_FILE, META_FILE, REASON_FILE].sort());

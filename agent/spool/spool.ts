@@ -4,17 +4,18 @@
  *
  *   tmp/<id>/          being received (data.dcm streamed here, meta.json written at the end)
  *   queue/<id>/        acknowledged to the modality, waiting for the hub (data.dcm + meta.json)
+ *   sent/<id>/         the hub answered 2xx: meta.json kept for the study manifest, data removed
  *   quarantine/<id>/   refused for good by the hub or unreadable (+ reason.json)
- *   trash/<id>/        uploaded (hub answered 2xx), being removed
- *   studies/<key>/     per study: <id>.json for each uploaded instance, manifest.json
+ *   studies/<key>.json the manifest state of a study (last accepted or refused manifest)
  *
  * Contract:
  * - `admit` returns only when data.dcm and meta.json are fsynced and the folder is renamed into
  *   queue/ with queue/ fsynced: the caller may then acknowledge (C-STORE 0000);
- * - nothing leaves queue/ before the hub's 2xx is recorded durably under studies/<key>/;
+ * - nothing leaves queue/ before the hub's 2xx; recording the 2xx is one rename (queue/ → sent/)
+ *   and needs no new disk space, so a full disk can always drain;
  * - names are server-generated ids (`newSpoolId`) and hashed study keys, never UIDs;
- * - `open` runs the recovery pass: removes tmp/ and trash/ leftovers, finishes interrupted
- *   quarantines and uploads, validates every sidecar against its schema (rebuilding a missing or
+ * - `open` runs the recovery pass: removes tmp/ leftovers and data of sent instances, finishes
+ *   interrupted quarantines, validates every sidecar against its schema (rebuilding a missing or
  *   invalid one from data.dcm, quarantining what cannot be read) and returns the queue to resume.
  */
 import { mkdir, readdir, readFile, rename, rm, stat, open as openFile } from 'node:fs/promises';
@@ -23,13 +24,12 @@ import { randomBytes, createHash } from 'node:crypto';
 import type { Logger } from '../../lib/logger.ts';
 import { ensureDir, fsyncDir, writeFileDurable } from '../../lib/durable-fs.ts';
 import { check, validationErrors } from '../../protocol/index.ts';
-import type { Urgency, UploadResult } from '../../protocol/index.ts';
+import type { Urgency } from '../../protocol/index.ts';
 import { readDicomHeader } from '../../lib/dicom/header.ts';
 import { sha256File } from '../../lib/sha256.ts';
 import { isWellFormedUid } from '../../lib/dicom/uid.ts';
 import {
   InstanceRecord,
-  UploadedRecord,
   ManifestState,
   QuarantineReason,
   SpoolId,
@@ -38,14 +38,13 @@ import {
 export const DATA_FILE = 'data.dcm';
 export const META_FILE = 'meta.json';
 export const REASON_FILE = 'reason.json';
-export const MANIFEST_FILE = 'manifest.json';
 
 export interface SpoolLayout {
   root: string;
   tmp: string;
   queue: string;
+  sent: string;
   quarantine: string;
-  trash: string;
   studies: string;
 }
 
@@ -54,8 +53,8 @@ export function spoolLayout(root: string): SpoolLayout {
     root,
     tmp: join(root, 'tmp'),
     queue: join(root, 'queue'),
+    sent: join(root, 'sent'),
     quarantine: join(root, 'quarantine'),
-    trash: join(root, 'trash'),
     studies: join(root, 'studies'),
   };
 }
@@ -72,7 +71,7 @@ export function studyKey(studyInstanceUid: string): string {
 
 export interface StudyOnDisk {
   studyInstanceUid: string;
-  uploaded: UploadedRecord[];
+  uploaded: InstanceRecord[];
   manifest?: ManifestState;
 }
 
@@ -82,7 +81,6 @@ export interface RecoveryReport {
   studies: StudyOnDisk[];
   quarantined: number;
   removedTemp: number;
-  completedUploads: number;
   completedQuarantines: number;
   rebuiltSidecars: number;
   quarantinedUnreadable: number;
@@ -127,34 +125,23 @@ export class Spool {
       studies: [],
       quarantined: 0,
       removedTemp: 0,
-      completedUploads: 0,
       completedQuarantines: 0,
       rebuiltSidecars: 0,
       quarantinedUnreadable: 0,
     };
-    // 1. Anything in tmp/ was never acknowledged; trash/ was already at the hub.
-    for (const dir of [this.layout.tmp, this.layout.trash]) {
-      for (const name of await readdir(dir)) {
-        await rm(join(dir, name), { recursive: true, force: true });
-        if (dir === this.layout.tmp) report.removedTemp++;
-      }
+    // 1. Anything in tmp/ was never acknowledged.
+    for (const name of await readdir(this.layout.tmp)) {
+      await rm(join(this.layout.tmp, name), { recursive: true, force: true });
+      report.removedTemp++;
     }
-    // 2. Studies: uploaded entries and manifest states.
+    // 2. Studies: sent instances and manifest states.
     const studies = await this.#readStudies();
-    const uploadedIds = new Set<string>();
-    for (const s of studies.values()) for (const u of s.uploaded) uploadedIds.add(u.id);
     // 3. Queue: finish interrupted moves, validate sidecars.
     const names = (await readdir(this.layout.queue)).sort();
     for (const id of names) {
       const dir = join(this.layout.queue, id);
       if (!check(SpoolId, id)) {
         this.#log.warn({ entry: id }, 'spool: unexpected entry in queue left alone');
-        continue;
-      }
-      if (uploadedIds.has(id)) {
-        await this.#toTrash(dir, id);
-        await rm(join(this.layout.trash, id), { recursive: true, force: true });
-        report.completedUploads++;
         continue;
       }
       const reason = await readJson(join(dir, REASON_FILE));
@@ -166,7 +153,6 @@ export class Spool {
       const record = await this.#loadOrRebuild(id, opts, report);
       if (record) report.queued.push(record);
     }
-    if (report.completedUploads > 0) await fsyncDir(this.layout.queue);
     this.#quarantined = (await readdir(this.layout.quarantine)).length;
     report.quarantined = this.#quarantined;
     report.studies = [...studies.values()];
@@ -224,30 +210,33 @@ export class Spool {
 
   async #readStudies(): Promise<Map<string, StudyOnDisk>> {
     const out = new Map<string, StudyOnDisk>();
-    for (const key of await readdir(this.layout.studies)) {
-      const dir = join(this.layout.studies, key);
-      let study: StudyOnDisk | undefined;
-      for (const name of (await readdir(dir)).sort()) {
-        if (name.startsWith('.')) {
-          await rm(join(dir, name), { force: true }); // temp file of an interrupted durable write
-          continue;
-        }
-        const value = await readJson(join(dir, name));
-        if (name === MANIFEST_FILE) {
-          if (!check(ManifestState, value)) {
-            this.#log.warn({ studyKey: key }, 'spool: invalid manifest state ignored (manifest will be sent again)');
-            continue;
-          }
-          study ??= { studyInstanceUid: value.studyInstanceUid, uploaded: [] };
-          study.manifest = value;
-        } else if (check(UploadedRecord, value)) {
-          study ??= { studyInstanceUid: value.studyInstanceUid, uploaded: [] };
-          study.uploaded.push(value);
-        } else {
-          this.#log.warn({ studyKey: key, file: name }, 'spool: invalid uploaded-instance entry ignored');
-        }
+    for (const id of (await readdir(this.layout.sent)).sort()) {
+      const dir = join(this.layout.sent, id);
+      await rm(join(dir, DATA_FILE), { force: true }); // the hub has it: an interrupted removal
+      const value = await readJson(join(dir, META_FILE));
+      if (!check(InstanceRecord, value) || value.id !== id) {
+        this.#log.warn({ spoolId: id }, 'spool: sent instance without a valid sidecar dropped (its manifest entry is lost)');
+        await rm(dir, { recursive: true, force: true });
+        continue;
       }
-      if (study) out.set(study.studyInstanceUid, study);
+      let study = out.get(value.studyInstanceUid);
+      if (!study) out.set(value.studyInstanceUid, (study = { studyInstanceUid: value.studyInstanceUid, uploaded: [] }));
+      study.uploaded.push(value);
+    }
+    for (const name of await readdir(this.layout.studies)) {
+      const path = join(this.layout.studies, name);
+      if (name.startsWith('.')) {
+        await rm(path, { force: true }); // temp file of an interrupted durable write
+        continue;
+      }
+      const value = await readJson(path);
+      if (!check(ManifestState, value)) {
+        this.#log.warn({ file: name }, 'spool: invalid manifest state ignored (the manifest will be sent again)');
+        continue;
+      }
+      const study = out.get(value.studyInstanceUid);
+      if (study) study.manifest = value;
+      else await rm(path, { force: true }); // a purge interrupted after its instances were removed
     }
     return out;
   }
@@ -275,22 +264,15 @@ export class Spool {
     });
   }
 
-  /** Records the hub's 2xx durably under studies/, then removes the instance from the queue. */
-  async markUploaded(record: InstanceRecord, result: UploadResult, at: Date): Promise<UploadedRecord> {
-    const dir = join(this.layout.studies, studyKey(record.studyInstanceUid));
-    await ensureDir(dir);
-    const uploaded: UploadedRecord = { ...record, uploadedAt: at.toISOString(), hubStatus: result.status, hubVersion: result.version };
-    await writeFileDurable(join(dir, `${record.id}.json`), JSON.stringify(uploaded));
-    await this.#toTrash(join(this.layout.queue, record.id), record.id);
+  /**
+   * Records the hub's 2xx: queue/<id> moves to sent/<id> (one rename, durable), then its data is
+   * removed. Needs no new disk space, so it works on a full disk.
+   */
+  async markUploaded(record: InstanceRecord): Promise<void> {
+    await rename(join(this.layout.queue, record.id), join(this.layout.sent, record.id));
+    await fsyncDir(this.layout.sent);
     await fsyncDir(this.layout.queue);
-    await rm(join(this.layout.trash, record.id), { recursive: true, force: true });
-    return uploaded;
-  }
-
-  async #toTrash(dir: string, id: string): Promise<void> {
-    const target = join(this.layout.trash, id);
-    await rm(target, { recursive: true, force: true });
-    await rename(dir, target);
+    await rm(join(this.layout.sent, record.id, DATA_FILE), { force: true });
   }
 
   /** Moves a queued instance to quarantine with its reason (reason first, then one rename). */
@@ -311,23 +293,13 @@ export class Spool {
   }
 
   async saveManifestState(state: ManifestState): Promise<void> {
-    const dir = join(this.layout.studies, studyKey(state.studyInstanceUid));
-    await ensureDir(dir);
-    await writeFileDurable(join(dir, MANIFEST_FILE), JSON.stringify(state));
+    await writeFileDurable(join(this.layout.studies, `${studyKey(state.studyInstanceUid)}.json`), JSON.stringify(state));
   }
 
-  /** Forgets a study whose manifest was accepted and whose instances are all at the hub. */
-  async purgeStudy(studyInstanceUid: string): Promise<void> {
-    const key = studyKey(studyInstanceUid);
-    const target = join(this.layout.trash, `study-${key}-${randomBytes(4).toString('hex')}`);
-    try {
-      await rename(join(this.layout.studies, key), target);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
-      throw err;
-    }
-    await fsyncDir(this.layout.studies);
-    await rm(target, { recursive: true, force: true });
+  /** Forgets a finished study: its sent instances' records, then its manifest state. */
+  async purgeStudy(studyInstanceUid: string, instanceIds: Iterable<string>): Promise<void> {
+    for (const id of instanceIds) await rm(join(this.layout.sent, id), { recursive: true, force: true });
+    await rm(join(this.layout.studies, `${studyKey(studyInstanceUid)}.json`), { force: true });
   }
 
   /** Creates the intake folder for a new instance. */

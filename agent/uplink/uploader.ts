@@ -174,7 +174,6 @@ export class Uploader {
         this.#lastUploadAt = d.clock.now();
         d.gate.succeeded();
         for (const code of ['RELAIS_AUTH_INVALID', 'RELAIS_PROTOCOL_UNSUPPORTED', 'RELAIS_NETWORK_UNREACHABLE', 'RELAIS_AGENT_HUB_ANSWER'] as const) d.alerts.clear(code);
-        d.log.debug({ spoolId: record.id, status: outcome.value.status }, 'uplink: instance at the hub');
         return 'done';
       case 'retry':
         this.#alert(outcome.alert, outcome.message);

@@ -10,6 +10,9 @@ import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { SHARED_CT, SHARED_MR, listFiles } from '../data.ts';
 import { waitFor } from '../fakes/wait.ts';
+
+/** Deadlines for conditions on a shared, loaded 2-core machine (not sleeps: polls end early). */
+const SLOW = { timeoutMs: 120_000 };
 import { prepareFiles, prepareSlices } from '../../simulators/modality/prepare.ts';
 import { sendStudy } from '../../simulators/modality/run.ts';
 import { rewriteTopLevelUids, readTopLevelUids, UID_TAGS } from '../../lib/dicom/uid-rewrite.ts';
@@ -32,7 +35,7 @@ test('the shared CT and MR reach the hub byte for byte, manifests are posted, th
     assert.equal(result.totals.stored, files.length, JSON.stringify(result.errors));
 
     const studies = new Set(files.map((f) => readTopLevelUids(datasetOf(f), metaOf(f).transferSyntaxUid, [UID_TAGS.studyInstanceUid]).get(UID_TAGS.studyInstanceUid)!));
-    await waitFor(() => [...studies].every((s) => manifests.has(s)) && h.agent.pendingUploads() === 0, 'manifests of both studies');
+    await waitFor(() => [...studies].every((s) => manifests.has(s)) && h.agent.pendingUploads() === 0, 'manifests of both studies', SLOW);
 
     for (const f of files) {
       const sop = metaOf(f).mediaStorageSopInstanceUid;
@@ -47,7 +50,7 @@ test('the shared CT and MR reach the hub byte for byte, manifests are posted, th
       for (const i of m.instances) assert.equal(i.sha256, h.sink.instances.get(i.sopInstanceUid)!.sha256);
       assert.equal(m.callingAeTitle, 'CT_SIM');
     }
-    await waitFor(() => spoolEntries(h.dataDir, 'studies').length === 0, 'finished studies purged (retention 0)');
+    await waitFor(() => spoolEntries(h.dataDir, 'studies').length === 0 && spoolEntries(h.dataDir, 'sent').length === 0, 'finished studies purged (retention 0)', SLOW);
     assert.deepEqual(spoolEntries(h.dataDir, 'queue'), []);
     assert.deepEqual(spoolEntries(h.dataDir, 'tmp'), []);
     const [hb] = await once(h.sink.events, 'heartbeat');
@@ -66,7 +69,7 @@ test('--slices makes a new study whose instances differ from their source only b
     const study = prepareSlices(source, 60);
     const result = await sendStudy(target(h.agent.dicomPort), study, { associations: 2 });
     assert.equal(result.totals.stored, 60);
-    await waitFor(() => h.sink.manifests.get(study.studyInstanceUid!)?.instances.length === 60 && h.agent.pendingUploads() === 0, 'manifest of 60 instances');
+    await waitFor(() => h.sink.manifests.get(study.studyInstanceUid!)?.instances.length === 60 && h.agent.pendingUploads() === 0, 'manifest of 60 instances', SLOW);
     const sops = new Set(study.instances.map((i) => i.sopInstanceUid));
     assert.equal(sops.size, 60);
     for (const [n, inst] of study.instances.entries()) {
@@ -91,11 +94,11 @@ test('while the hub is down studies wait on the agent; they drain when it return
     assert.equal(result.totals.stored, 12, 'acknowledged to the modality although the hub is down');
     assert.equal(h.sink.instances.size, 0);
     assert.equal(spoolEntries(h.dataDir, 'queue').length, 12);
-    await waitFor(() => h.agent.alerts.has('RELAIS_NETWORK_UNREACHABLE'), 'hub-unreachable alert');
+    await waitFor(() => h.agent.alerts.has('RELAIS_NETWORK_UNREACHABLE'), 'hub-unreachable alert', SLOW);
     await h.restart();
     assert.equal(h.agent.pendingUploads(), 12, 'queue recovered after restart');
     h.sink.setDown(false);
-    await waitFor(() => h.sink.manifests.get(study.studyInstanceUid!)?.instances.length === 12 && h.agent.pendingUploads() === 0, 'drain after the hub returns');
+    await waitFor(() => h.sink.manifests.get(study.studyInstanceUid!)?.instances.length === 12 && h.agent.pendingUploads() === 0, 'drain after the hub returns', SLOW);
     assert.equal(h.sink.instances.size, 12);
     for (const inst of study.instances) assert.equal(h.sink.instances.get(inst.sopInstanceUid)!.sha256, sha256Hex(h.sink.instances.get(inst.sopInstanceUid)!.bytes));
     assert.equal(h.agent.alerts.has('RELAIS_NETWORK_UNREACHABLE'), false, 'alert cleared');
@@ -111,15 +114,15 @@ test('a refused credential raises an alert and keeps the data; a content refusal
     h.sink.credential = 'rotated';
     const study = prepareSlices(listFiles(SHARED_CT), 5);
     await sendStudy(target(h.agent.dicomPort), study);
-    await waitFor(() => h.agent.alerts.has('RELAIS_AUTH_INVALID'), 'authentication alert');
+    await waitFor(() => h.agent.alerts.has('RELAIS_AUTH_INVALID'), 'authentication alert', SLOW);
     assert.equal(h.sink.instances.size, 0);
     assert.equal(spoolEntries(h.dataDir, 'queue').length, 5);
     h.sink.failNext(1, 422, 'RELAIS_UPLOAD_NOT_DICOM', 'instances');
     h.sink.credential = 'test-credential';
-    await waitFor(() => h.agent.pendingUploads() === 0, 'queue drained');
+    await waitFor(() => h.agent.pendingUploads() === 0, 'queue drained', SLOW);
     assert.equal(h.sink.instances.size, 4);
     assert.equal(spoolEntries(h.dataDir, 'quarantine').length, 1);
-    const hb = await waitFor(() => h.sink.heartbeats.at(-1)?.queue.quarantined === 1 && h.sink.heartbeats.at(-1), 'heartbeat reporting the quarantine');
+    const hb = await waitFor(() => h.sink.heartbeats.at(-1)?.queue.quarantined === 1 && h.sink.heartbeats.at(-1), 'heartbeat reporting the quarantine', SLOW);
     assert.ok(hb.alerts.some((a) => a.code === 'RELAIS_AGENT_QUARANTINE'));
     assert.equal(h.agent.alerts.has('RELAIS_AUTH_INVALID'), false);
   } finally {

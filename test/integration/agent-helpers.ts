@@ -55,7 +55,7 @@ export function datasetOf(bytesOrPath: Buffer | string): Buffer {
 }
 
 /** Entries left in a spool state directory. */
-export function spoolEntries(dataDir: string, state: 'tmp' | 'queue' | 'quarantine' | 'trash' | 'studies'): string[] {
+export function spoolEntries(dataDir: string, state: 'tmp' | 'queue' | 'sent' | 'quarantine' | 'studies'): string[] {
   const dir = join(dataDir, 'spool', state);
   return existsSync(dir) ? readdirSync(dir) : [];
 }

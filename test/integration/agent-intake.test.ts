@@ -13,6 +13,9 @@ import { echoScu } from '../../lib/dicom/echo-scu.ts';
 import { startHarness, spoolEntries } from './agent-helpers.ts';
 import { waitFor } from '../fakes/wait.ts';
 
+/** Deadlines for conditions on a shared, loaded 2-core machine (not sleeps: polls end early). */
+const SLOW = { timeoutMs: 120_000 };
+
 const CT = listFiles(SHARED_CT);
 const target = (port: number, calledAeTitle = 'RELAIS') => ({ host: '127.0.0.1', port, calledAeTitle, callingAeTitle: 'CT_SIM' });
 
@@ -29,7 +32,7 @@ test('unparsable or inconsistent instances are refused (C000) and nothing is que
     const out = await storeRawInstances(target(h.agent.dicomPort), [mismatch, garbage, real]);
     assert.deepEqual(out.results.map((r) => r.status), [0xc000, 0xc000, 0x0000]);
     assert.deepEqual(spoolEntries(h.dataDir, 'tmp'), []);
-    await waitFor(() => h.sink.instances.has(real.sopInstanceUid), 'the valid instance at the hub');
+    await waitFor(() => h.sink.instances.has(real.sopInstanceUid), 'the valid instance at the hub', SLOW);
     assert.equal(h.sink.instances.size, 1, 'only the valid instance was ever uploaded');
     await assert.doesNotReject(async () => assert.equal(await echoScu(target(h.agent.dicomPort)), 0));
   } finally {
@@ -43,7 +46,7 @@ test('an instance above the size cap aborts its association and leaves nothing; 
     const big = rawInstanceFromFile(CT[0]!); // ≈ 0.5 MB
     const out = await storeRawInstances(target(h.agent.dicomPort), [big]);
     assert.equal(out.results[0]!.status, undefined, 'no success for a capped instance');
-    await waitFor(() => spoolEntries(h.dataDir, 'tmp').length === 0, 'the cut instance removed from tmp/');
+    await waitFor(() => spoolEntries(h.dataDir, 'tmp').length === 0, 'the cut instance removed from tmp/', SLOW);
     assert.deepEqual(spoolEntries(h.dataDir, 'queue'), []);
     const small = junk('1.2.3.4.5.9', Buffer.from('still not DICOM'));
     const again = await storeRawInstances(target(h.agent.dicomPort), [small]);
