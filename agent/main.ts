@@ -112,16 +112,13 @@ export async function startAgent(config: AgentConfig, overrides: Partial<AgentPo
   const gate = new LinkGate(clock, config.upload.retry, random);
   // Declared before the assembler, whose callbacks use them once started.
   let manifests: ManifestSender | undefined;
-  const assembler: StudyAssembler = new StudyAssembler({
+  const assembler = new StudyAssembler({
     clock,
     quietMs: config.quietMs,
     retentionMs: config.studyRetentionMs,
     onComplete: (uid) => manifests?.enqueue(uid),
-    onPurgeable: (uid) => {
-      spool.purgeStudy(uid, [...(assembler.study(uid)?.instances.values() ?? [])].map((i) => i.id)).then(
-        () => assembler.forget(uid),
-        (err: Error) => log.error({ err: err.message }, 'spool: could not purge a finished study'),
-      );
+    onPurgeable: (uid, ids) => {
+      spool.purgeStudy(uid, ids).catch((err: Error) => log.error({ err: err.message }, 'spool: could not purge a finished study (done at next start)'));
     },
   });
 

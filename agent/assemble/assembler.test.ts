@@ -108,6 +108,7 @@ test('a study is purgeable after retention once accepted and fully uploaded, not
   a.markUploaded(r2);
   clock.advance(0);
   assert.deepEqual(purgeable, ['1.2.3.100'], 'retention counted from the manifest');
+  assert.equal(a.study('1.2.3.100'), undefined, 'forgotten at once');
 });
 
 test('restored state: uploaded instances stay in the manifest and a covered study is not resent', () => {

@@ -7,8 +7,9 @@
  * - `onComplete(studyUid)` fires once the quiet period after the newest instance has elapsed
  *   and the last accepted manifest does not already cover the study as it is now; a late
  *   instance reopens the study and a new (complete) manifest follows its own quiet period;
- * - `onPurgeable(studyUid)` fires `retentionMs` after an accepted manifest once none of the
- *   study's instances waits for upload any more (late instances after that start a new record);
+ * - `onPurgeable(studyUid, ids)` fires `retentionMs` after an accepted manifest once none of the
+ *   study's instances waits for upload any more; the study is forgotten at that moment (a late
+ *   instance after that starts a new record, whose manifest lists only the late instances);
  * - state survives restarts through `restore` (from the spool's recovery report).
  */
 import type { Clock, TimerHandle } from '../../lib/clock.ts';
@@ -45,7 +46,8 @@ export interface AssemblerOptions {
   quietMs: number;
   retentionMs: number;
   onComplete: (studyInstanceUid: string) => void;
-  onPurgeable: (studyInstanceUid: string) => void;
+  /** The study was forgotten (in memory); the caller removes these instances' records from disk. */
+  onPurgeable: (studyInstanceUid: string, instanceIds: string[]) => void;
 }
 
 export class StudyAssembler {
@@ -233,7 +235,9 @@ export class StudyAssembler {
     clock.clearTimeout(s.timer);
     s.timer = clock.setTimeout(() => {
       s.timer = undefined;
-      if (this.#studies.get(s.studyInstanceUid) === s && this.#purgeReady(s)) this.#o.onPurgeable(s.studyInstanceUid);
+      if (this.#studies.get(s.studyInstanceUid) !== s || !this.#purgeReady(s)) return;
+      this.#studies.delete(s.studyInstanceUid);
+      this.#o.onPurgeable(s.studyInstanceUid, [...s.instances.values()].map((i) => i.id));
     }, Math.max(0, due - clock.now()));
   }
 

@@ -250,7 +250,9 @@ export class RelaisScp extends Scp {
   }
 
   override abort(): void {
+    // PS3.8 §7.3.3: after an A-ABORT the transport connection is closed (DCMTK waits for it).
     this.#deps.log.warn({ callingAe: this.#callingAe }, 'dicom: association aborted by peer');
+    this.#socket.destroy();
   }
 
   #applyBackpressure(): void {

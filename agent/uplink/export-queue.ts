@@ -61,6 +61,8 @@ interface Entry<T> {
   lane: number;
   attempts: number;
   notBefore: number;
+  /** Added again while running: run once more when this run is done. */
+  again: boolean;
 }
 
 export interface ExportQueueOptions<T> {
@@ -110,10 +112,21 @@ export class ExportQueue<T> {
     return [...this.#all.values()].map((e) => e.value);
   }
 
-  /** Adds an item (no-op if the key is queued already). */
+  /**
+   * Adds an item. A key already waiting is left as it is; a key being run right now is run once
+   * more after this run (its value may have changed meanwhile, e.g. a study got a late instance).
+   */
   add(key: string, value: T, lane: number): void {
-    if (this.#all.has(key) || this.#stopped) return;
-    const entry: Entry<T> = { key, value, lane: Math.max(0, Math.min(this.#o.lanes - 1, lane)), attempts: 0, notBefore: 0 };
+    if (this.#stopped) return;
+    const existing = this.#all.get(key);
+    if (existing) {
+      if (this.#inFlight.has(key)) {
+        existing.again = true;
+        existing.value = value;
+      }
+      return;
+    }
+    const entry: Entry<T> = { key, value, lane: Math.max(0, Math.min(this.#o.lanes - 1, lane)), attempts: 0, notBefore: 0, again: false };
     this.#all.set(key, entry);
     this.#ready[entry.lane]!.set(key, entry);
     if (this.#started) this.#pump();
@@ -181,7 +194,11 @@ export class ExportQueue<T> {
         result = { retry: true, linkDown: false };
       }
       this.#inFlight.delete(entry.key);
-      if (result === 'done') {
+      if (result === 'done' && entry.again && !this.#stopped) {
+        entry.again = false;
+        entry.attempts = 0;
+        this.#ready[entry.lane]!.set(entry.key, entry);
+      } else if (result === 'done') {
         this.#all.delete(entry.key);
       } else if (!this.#stopped) {
         if (result.linkDown) {

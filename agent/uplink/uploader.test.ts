@@ -211,3 +211,32 @@ test('outcome table: what is OK, RETRY and FAIL', () => {
   expect(400, undefined, 'retry', true); // no readable verdict: keep the data
   assert.equal(classifyError(new HubUnreachableError('ECONNRESET', 'reset')).kind, 'retry');
 });
+
+test('an item added again while it runs is run once more afterwards (late change to a study)', async () => {
+  const clock = new ManualClock(0);
+  const runs: string[] = [];
+  let release: () => void = () => {};
+  const { ExportQueue: Q, LinkGate: G } = await import('./export-queue.ts');
+  const q = new Q<string>({
+    clock,
+    random: () => 0.5,
+    policy: POLICY,
+    gate: new G(clock, POLICY, () => 0.5),
+    concurrency: 1,
+    lanes: 1,
+    run: async (v) => {
+      runs.push(v);
+      if (runs.length === 1) await new Promise<void>((r) => (release = r));
+      return 'done';
+    },
+  });
+  q.add('study', 'v1', 0);
+  q.start();
+  await flushMicrotasks();
+  q.add('study', 'v2', 0); // while v1 is in flight
+  q.add('study', 'v3', 0);
+  release();
+  await clock.advanceAsync(0);
+  assert.deepEqual(runs, ['v1', 'v3']);
+  assert.equal(q.size, 0);
+});

@@ -149,6 +149,7 @@ const UNCOMPRESSED_DEFAULTS = new Set<string>([TS.implicitLE, TS.explicitLE]);
 
 /** Sends `instances` over one association; resolves when the connection has closed. */
 export function storeRawInstances(target: StoreTarget, instances: RawInstance[], opts: RawStoreOptions = {}): Promise<AssociationOutcome> {
+  silenceDimseLog();
   return new Promise((resolve) => {
     const outcomes = new Map<RawInstance, StoreOutcome>();
     const client = new Client();

@@ -34,6 +34,8 @@ export interface StoredInstance {
   bytes: Buffer;
   versions: number;
   puts: number;
+  /** Every distinct version received, oldest first. */
+  history: Buffer[];
 }
 
 interface Fault {
@@ -63,6 +65,7 @@ export class HubSink {
   #faults: Fault[] = [];
   #down = false;
   #hold = false;
+  #delayMs = 0;
   #held: Array<() => void> = [];
   #url = '';
 
@@ -98,6 +101,11 @@ export class HubSink {
   setDown(down: boolean): void {
     this.#down = down;
     if (down) this.#server.closeAllConnections();
+  }
+
+  /** Makes every instance answer wait `ms` (a slow hub or link; fault injection, not sync). */
+  setDelay(ms: number): void {
+    this.#delayMs = ms;
   }
 
   /** While held, instance answers wait (the body is read and stored first). */
@@ -170,6 +178,7 @@ export class HubSink {
           bytes: body,
           versions: (existing?.versions ?? 0) + 1,
           puts: (existing?.puts ?? 0) + 1,
+          history: [...(existing?.history ?? []), body],
         };
         this.instances.set(sop, stored);
       }
@@ -182,6 +191,7 @@ export class HubSink {
         storedAt: new Date().toISOString(),
       };
       this.events.emit('instance', stored);
+      if (this.#delayMs > 0) await new Promise((r) => setTimeout(r, this.#delayMs));
       if (this.#hold) await new Promise<void>((r) => this.#held.push(r));
       return send(status === 'stored' ? 201 : 200, result);
     }

@@ -19,7 +19,7 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export const FAST = { quietSeconds: '0.3', retryBaseMs: '20', retryMaxMs: '200', heartbeatSeconds: '0.2', studyRetentionHours: '0', minFreeMb: '0' };
+export const FAST = { quietSeconds: '0.3', retryBaseMs: '20', retryMaxMs: '200', heartbeatSeconds: '0.2', studyRetentionHours: '0.0005', minFreeMb: '0' };
 
 export async function startHarness(extra: Record<string, unknown> = {}, ports: Partial<AgentPorts> = {}): Promise<Harness> {
   const sink = new HubSink();
