@@ -71,12 +71,6 @@ export async function admitInstance(ctx: AdmitContext, deps: AdmitDeps): Promise
   if (header.sopClassUid !== ctx.commandSopClassUid) {
     return refuse(STORE_STATUS.datasetDoesNotMatchSopClass, 'CLASS_MISMATCH', 'SOP Class UID differs from command');
   }
-  try {
-    await writer.syncAndClose();
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code ?? 'EIO';
-    return refuse(STORE_STATUS.outOfResources, code, `spool sync failed: ${code}`);
-  }
   const facts: UrgencyFacts = { callingAeTitle: ctx.callingAeTitle };
   if (header.modality) facts.modality = header.modality;
   if (header.studyDescription) facts.studyDescription = header.studyDescription;
@@ -97,10 +91,12 @@ export async function admitInstance(ctx: AdmitContext, deps: AdmitDeps): Promise
     ...(header.modality ? { modality: header.modality.slice(0, 16) } : {}),
   };
   try {
-    await deps.spool.admit(record);
+    // data.dcm is fsynced while the sidecar is written; the rename into queue/ waits for both.
+    await deps.spool.admit(record, () => writer.syncAndClose());
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code ?? 'EIO';
     deps.log.error({ spoolId: writer.id, code }, 'intake: could not commit instance to the spool');
+    await writer.abandon();
     await deps.spool.discardIntake(writer.id);
     return { status: STORE_STATUS.outOfResources, code, comment: `spool commit failed: ${code}` };
   }

@@ -241,17 +241,24 @@ export class Spool {
     return out;
   }
 
-  /** Commits a received instance: its folder tmp/<id> moves to queue/<id>. */
-  async admit(record: InstanceRecord): Promise<void> {
+  /**
+   * Commits a received instance: its folder tmp/<id> moves to queue/<id>. `syncData` (the fsync
+   * of data.dcm) runs while the sidecar is written; both must succeed before the rename.
+   */
+  async admit(record: InstanceRecord, syncData: () => Promise<void> = async () => {}): Promise<void> {
     const dir = this.intakeDir(record.id);
-    const metaPath = join(dir, META_FILE);
-    const handle = await openFile(metaPath, 'wx', 0o640);
-    try {
-      await handle.writeFile(JSON.stringify(record));
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
+    const writeSidecar = async () => {
+      const handle = await openFile(join(dir, META_FILE), 'wx', 0o640);
+      try {
+        await handle.writeFile(JSON.stringify(record));
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+    };
+    const [data, sidecar] = await Promise.allSettled([syncData(), writeSidecar()]);
+    if (data.status === 'rejected') throw data.reason;
+    if (sidecar.status === 'rejected') throw sidecar.reason;
     await fsyncDir(dir);
     await rename(dir, join(this.layout.queue, record.id));
     await fsyncDir(this.layout.queue);
