@@ -94,3 +94,22 @@ test('below the disk reserve new instances get A700 with an alert, C-ECHO still 
     await h.close();
   }
 });
+
+test('silent connections are closed after the idle timeout; non-DICOM bytes at once', async () => {
+  const h = await startHarness({ idleSeconds: '1' });
+  try {
+    const { connect } = await import('node:net');
+    const silent = connect(h.agent.dicomPort, '127.0.0.1');
+    const started = Date.now();
+    await once(silent, 'close');
+    const idleMs = Date.now() - started;
+    assert.ok(idleMs >= 900 && idleMs < 20_000, `closed after ${idleMs} ms`);
+    const http = connect(h.agent.dicomPort, '127.0.0.1');
+    http.on('connect', () => http.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n'));
+    http.on('error', () => {});
+    await once(http, 'close');
+    assert.equal(await echoScu(target(h.agent.dicomPort)), 0, 'the SCP still serves');
+  } finally {
+    await h.close();
+  }
+});
