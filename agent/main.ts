@@ -1,2 +1,308 @@
-// Placeholder: replaced by the implementation.
-export async function runAgentFromCli(_opts: Record<string, unknown>): Promise<number> { throw new Error('runAgentFromCli: not implemented yet'); }
+/**
+ * Composition root of the agent: the only place real adapters (clock, disk, network) are built
+ * and the stages wired together:
+ *
+ *   DICOM SCP (intake) ──admit──> spool queue/ ──> uploader ──PUT──> hub
+ *                                      └──> study assembler ──quiet period──> manifest sender
+ *   disk guard (reserve, A700) · heartbeat (every N s) · alerts
+ *
+ * `startAgent(config, ports)` runs an agent in this process (integration tests use it with real
+ * adapters or fakes); `runAgentFromCli` is `relais agent`: config from flags and environment,
+ * graceful shutdown on SIGTERM / SIGINT (stop listening, finish admissions in flight, abort
+ * uploads — nothing is lost: the spool is the queue).
+ */
+import { EventEmitter } from 'node:events';
+import { statfs } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createSystemClock, type Clock } from '../lib/clock.ts';
+import { createLogger, type Logger } from '../lib/logger.ts';
+import { sha256File } from '../lib/sha256.ts';
+import type { Heartbeat, StudyManifest, StudyManifestAck } from '../protocol/index.ts';
+import pkg from '../package.json' with { type: 'json' };
+import { loadAgentConfig, ConfigError, type AgentConfig } from './config.ts';
+import { AlertBook } from './alerts.ts';
+import { DiskGuard, type DiskSpace } from './disk-guard.ts';
+import { Spool } from './spool/spool.ts';
+import type { InstanceRecord } from './spool/record.ts';
+import { StudyAssembler } from './assemble/assembler.ts';
+import { urgencyDecider } from './assemble/urgency.ts';
+import { DicomServer } from './intake/dicom-server.ts';
+import { STORE_STATUS } from './intake/status.ts';
+import { createHttpHubClient, type HubClient } from './uplink/hub-client.ts';
+import { LinkGate } from './uplink/export-queue.ts';
+import { Uploader } from './uplink/uploader.ts';
+import { ManifestSender } from './uplink/manifest-sender.ts';
+import { HeartbeatLoop } from './heartbeat/heartbeat.ts';
+
+export const AGENT_VERSION: string = pkg.version;
+
+/** Real-world adapters; tests may replace any of them. */
+export interface AgentPorts {
+  clock: Clock;
+  random: () => number;
+  log: Logger;
+  /** Hub client; built from config.hubUrl when absent. */
+  hub: HubClient | undefined;
+  statfs: (path: string) => Promise<DiskSpace>;
+}
+
+export interface AgentEvents {
+  admitted: [InstanceRecord];
+  refused: [number, string];
+  uploaded: [InstanceRecord];
+  quarantined: [InstanceRecord];
+  manifest: [StudyManifest, StudyManifestAck];
+  heartbeat: [Heartbeat];
+}
+
+export interface RunningAgent {
+  readonly config: AgentConfig;
+  readonly dicomPort: number;
+  readonly events: EventEmitter<AgentEvents>;
+  readonly alerts: AlertBook;
+  /** Instances waiting for the hub. */
+  pendingUploads(): number;
+  stop(): Promise<void>;
+}
+
+async function realStatfs(path: string): Promise<DiskSpace> {
+  const s = await statfs(path);
+  return { freeBytes: s.bavail * s.bsize, totalBytes: s.blocks * s.bsize };
+}
+
+export async function startAgent(config: AgentConfig, overrides: Partial<AgentPorts> = {}): Promise<RunningAgent> {
+  const clock = overrides.clock ?? createSystemClock();
+  const random = overrides.random ?? Math.random;
+  const log = overrides.log ?? createLogger({ name: 'relais-agent', level: config.logLevel });
+  const statfsPort = overrides.statfs ?? realStatfs;
+  const startedAt = clock.now();
+  const events = new EventEmitter<AgentEvents>();
+  const alerts = new AlertBook(clock, config.lang);
+
+  const spool = new Spool(join(config.dataDir, 'spool'), log);
+  const recovery = await spool.open({ defaultUrgency: config.urgency.default });
+  log.info(
+    {
+      queued: recovery.queued.length,
+      studies: recovery.studies.length,
+      quarantined: recovery.quarantined,
+      removedTemp: recovery.removedTemp,
+      completedQuarantines: recovery.completedQuarantines,
+      rebuiltSidecars: recovery.rebuiltSidecars,
+      quarantinedUnreadable: recovery.quarantinedUnreadable,
+    },
+    'spool: recovery pass done',
+  );
+  if (recovery.quarantined > 0) alerts.raise('RELAIS_AGENT_QUARANTINE', String(recovery.quarantined));
+
+  const hub =
+    'hub' in overrides
+      ? overrides.hub
+      : config.hubUrl !== undefined
+        ? createHttpHubClient({
+            baseUrl: config.hubUrl,
+            credential: config.credential ?? '',
+            userAgent: `relais-agent/${AGENT_VERSION}`,
+            timeoutMs: config.upload.timeoutMs,
+            maxSockets: config.upload.concurrency + 2,
+          })
+        : undefined;
+  if (!hub) alerts.raise('RELAIS_AGENT_NO_HUB');
+
+  const gate = new LinkGate(clock, config.upload.retry, random);
+  // Declared before the assembler, whose callbacks use them once started.
+  let manifests: ManifestSender | undefined;
+  const assembler = new StudyAssembler({
+    clock,
+    quietMs: config.quietMs,
+    retentionMs: config.studyRetentionMs,
+    onComplete: (uid) => manifests?.enqueue(uid),
+    onPurgeable: (uid, ids) => {
+      spool.purgeStudy(uid, ids).catch((err: Error) => log.error({ err: err.message }, 'spool: could not purge a finished study (done at next start)'));
+    },
+  });
+
+  const uploader = hub
+    ? new Uploader({
+        clock,
+        random,
+        hub,
+        policy: config.upload.retry,
+        gate,
+        concurrency: config.upload.concurrency,
+        alerts,
+        log,
+        dataPath: (id) => spool.queuedDataPath(id),
+        hashFile: (path) => sha256File(path),
+        commitUploaded: async (record, result) => {
+          await spool.markUploaded(record);
+          log.info({ spoolId: record.id, hub: result.status, version: result.version }, 'uplink: instance at the hub');
+          assembler.markUploaded(record);
+          events.emit('uploaded', record);
+        },
+        quarantine: async (record, reason) => {
+          await spool.quarantine(record.id, reason, new Date(clock.now()));
+          assembler.markQuarantined(record);
+          events.emit('quarantined', record);
+        },
+      })
+    : undefined;
+  if (hub) {
+    manifests = new ManifestSender({
+      clock,
+      random,
+      hub,
+      policy: config.upload.retry,
+      gate,
+      alerts,
+      log,
+      build: (uid) => assembler.buildManifest(uid),
+      answered: (m, outcome, reason) => assembler.manifestAnswered(m, outcome, reason),
+      save: (state) => spool.saveManifestState(state),
+      onAccepted: (m, ack) => events.emit('manifest', m, ack),
+    });
+  }
+
+  assembler.restore(recovery.studies, recovery.queued);
+  for (const record of recovery.queued) uploader?.enqueue(record);
+
+  const disk = new DiskGuard({
+    clock,
+    statfs: () => statfsPort(config.dataDir),
+    reserveBytes: config.minFreeBytes,
+    intervalMs: 5_000,
+    alerts,
+  });
+  await disk.start();
+
+  const urgencyOf = urgencyDecider(config.urgency.rules, config.urgency.default);
+  const dicom = new DicomServer(
+    {
+      port: config.dicom.port,
+      ...(config.dicom.host ? { host: config.dicom.host } : {}),
+      maxAssociations: config.dicom.maxAssociations,
+      idleTimeoutMs: config.dicom.idleTimeoutMs,
+      associationTimeoutMs: config.dicom.associationTimeoutMs,
+      maxPduLength: config.dicom.maxPduLength,
+    },
+    {
+      aeTitle: config.dicom.aeTitle,
+      acceptAnyCalledAe: config.dicom.acceptAnyCalledAe,
+      ...(config.dicom.allowedCallingAes ? { allowedCallingAes: new Set(config.dicom.allowedCallingAes) } : {}),
+      spool,
+      clock,
+      maxInstanceBytes: config.dicom.maxInstanceBytes,
+      intakeRefusal: () => disk.refusal(),
+      admit: { spool, urgencyOf, maxInflatedBytes: Math.min(config.dicom.maxInstanceBytes * 4, 2 ** 31), log },
+      onAdmitted: (record) => {
+        alerts.clear('RELAIS_AGENT_INTAKE_FAILING');
+        assembler.addQueued(record);
+        uploader?.enqueue(record);
+        void disk.refresh();
+        events.emit('admitted', record);
+      },
+      onRefused: (status, code) => {
+        if (status === STORE_STATUS.outOfResources && code !== 'DISK_RESERVE' && code !== 'TOO_LARGE') {
+          alerts.raise('RELAIS_AGENT_INTAKE_FAILING', code);
+          void disk.refresh();
+        }
+        events.emit('refused', status, code);
+      },
+      log,
+    },
+  );
+  const dicomPort = await dicom.listen();
+
+  uploader?.start();
+  manifests?.start();
+  const heartbeat = hub
+    ? new HeartbeatLoop({
+        clock,
+        intervalMs: config.heartbeatMs,
+        hub,
+        alerts,
+        log,
+        backlogAlertMs: config.backlogAlertMs,
+        onSent: (hb) => events.emit('heartbeat', hb),
+        facts: async () => ({
+          agentId: config.agentId,
+          agentVersion: AGENT_VERSION,
+          startedAt,
+          now: clock.now(),
+          queue: uploader!.stats(),
+          quarantined: spool.quarantinedCount,
+          lastUploadAt: uploader!.lastUploadAt,
+          disk: await disk.refresh(),
+          dicom: { aeTitle: config.dicom.aeTitle, port: dicomPort, activeAssociations: dicom.activeAssociations },
+          alerts: [],
+        }),
+      })
+    : undefined;
+  heartbeat?.start();
+  log.info({ dicomPort, aeTitle: config.dicom.aeTitle, hub: config.hubUrl ?? null, agentId: config.agentId, version: AGENT_VERSION }, 'agent ready');
+
+  let stopping: Promise<void> | undefined;
+  return {
+    config,
+    dicomPort,
+    events,
+    alerts,
+    pendingUploads: () => uploader?.pending ?? recovery.queued.length,
+    stop() {
+      stopping ??= (async () => {
+        await dicom.close();
+        await Promise.all([heartbeat?.stop(), uploader?.stop(), manifests?.stop()]);
+        assembler.stop();
+        disk.stop();
+        hub?.close();
+        log.info('agent stopped');
+      })();
+      return stopping;
+    },
+  };
+}
+
+/** `relais agent`: runs until SIGTERM / SIGINT. Resolves with the process exit code. */
+export async function runAgentFromCli(opts: Record<string, unknown>): Promise<number> {
+  let config: AgentConfig;
+  try {
+    config = loadAgentConfig(opts, process.env);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    process.stderr.write(`relais agent: ${err.message}\n`);
+    process.exitCode = 2;
+    return 2;
+  }
+  const log = createLogger({ name: 'relais-agent', level: config.logLevel });
+  let agent: RunningAgent;
+  try {
+    agent = await startAgent(config, { log });
+  } catch (err) {
+    log.fatal({ err: (err as Error).message, code: (err as NodeJS.ErrnoException).code }, 'agent could not start');
+    process.exitCode = 1;
+    return 1;
+  }
+  return new Promise<number>((resolve) => {
+    const shutdown = (signal: string) => {
+      log.info({ signal }, 'agent stopping');
+      const force = setTimeout(() => {
+        log.error('agent did not stop in time, exiting');
+        process.exit(1);
+      }, 20_000);
+      force.unref();
+      agent.stop().then(
+        () => {
+          process.exitCode = 0;
+          resolve(0);
+          process.exit(0);
+        },
+        (err: Error) => {
+          log.error({ err: err.message }, 'agent stop failed');
+          process.exit(1);
+        },
+      );
+    };
+    process.once('SIGTERM', () => shutdown('SIGTERM'));
+    process.once('SIGINT', () => shutdown('SIGINT'));
+  });
+}

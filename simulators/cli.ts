@@ -13,6 +13,7 @@ export function simCommand(): Command {
     .option('--study <dir>', 'folder of DICOM files to send (default: the shared CT)')
     .option('--slices <n>', 'make a study of N slices from the source slices, with fresh UIDs')
     .option('--associations <n>', 'parallel associations', '1')
+    .option('--quiet', 'print only failures and the JSON summary')
     .action(async (opts) => {
       const { runModalityFromCli } = await import('./modality/cli-run.ts');
       await runModalityFromCli(opts);

@@ -1,0 +1,200 @@
+/**
+ * Agent configuration: CLI flags (agent/cli.ts), environment and files, checked once at start.
+ * This is the only agent module that reads `process.env` — and only through the `env` argument
+ * its caller passes (RELAIS_CREDENTIAL, RELAIS_HUB_URL, RELAIS_AGENT_ID).
+ * Contract: `loadAgentConfig` returns a complete, valid configuration or throws ConfigError
+ * with a message for the operator (French by default, English with --lang en).
+ */
+import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { resolve } from 'node:path';
+import { check, validationErrors, URGENCIES, type Urgency, type Language } from '../protocol/index.ts';
+import type { BackoffPolicy } from '../lib/backoff.ts';
+import { UrgencyRules, type UrgencyRule } from './assemble/urgency.ts';
+
+export interface AgentConfig {
+  dataDir: string;
+  hubUrl: string | undefined;
+  credential: string | undefined;
+  agentId: string;
+  lang: Language;
+  logLevel: string;
+  dicom: {
+    port: number;
+    host: string | undefined;
+    aeTitle: string;
+    acceptAnyCalledAe: boolean;
+    allowedCallingAes: string[] | undefined;
+    maxAssociations: number;
+    maxInstanceBytes: number;
+    idleTimeoutMs: number;
+    associationTimeoutMs: number;
+    maxPduLength: number;
+  };
+  quietMs: number;
+  studyRetentionMs: number;
+  minFreeBytes: number;
+  heartbeatMs: number;
+  backlogAlertMs: number;
+  upload: { concurrency: number; retry: BackoffPolicy; timeoutMs: number };
+  urgency: { default: Urgency; rules: UrgencyRule[] };
+}
+
+const MESSAGES = {
+  fr: {
+    number: (flag: string, v: unknown) => `${flag} : nombre attendu, reçu « ${String(v)} »`,
+    range: (flag: string, min: number, max: number) => `${flag} : valeur attendue entre ${min} et ${max}`,
+    ae: (v: string) => `--ae-title : titre AE invalide « ${v} » (1 à 16 caractères imprimables, sans \\)`,
+    hub: (v: string) => `--hub : URL invalide « ${v} » (http:// ou https://)`,
+    credentialMissing: '--credential (ou RELAIS_CREDENTIAL, ou --credential-file) est requis avec --hub',
+    credentialInvalid: "l'identifiant de l'agent contient des caractères interdits",
+    credentialFile: (p: string, e: string) => `--credential-file : lecture impossible de ${p} (${e})`,
+    agentId: (v: string) => `--agent-id : identifiant invalide « ${v} » (minuscules, chiffres, tirets)`,
+    urgency: (v: string) => `--default-urgency : valeur attendue ${URGENCIES.join(' | ')}, reçu « ${v} »`,
+    rules: (p: string, e: string) => `--urgency-rules : fichier ${p} invalide (${e})`,
+    lang: (v: string) => `--lang : fr ou en, reçu « ${v} »`,
+  },
+  en: {
+    number: (flag: string, v: unknown) => `${flag}: a number is expected, got "${String(v)}"`,
+    range: (flag: string, min: number, max: number) => `${flag}: a value between ${min} and ${max} is expected`,
+    ae: (v: string) => `--ae-title: invalid AE title "${v}" (1 to 16 printable characters, no \\)`,
+    hub: (v: string) => `--hub: invalid URL "${v}" (http:// or https://)`,
+    credentialMissing: '--credential (or RELAIS_CREDENTIAL, or --credential-file) is required with --hub',
+    credentialInvalid: 'the agent credential contains forbidden characters',
+    credentialFile: (p: string, e: string) => `--credential-file: cannot read ${p} (${e})`,
+    agentId: (v: string) => `--agent-id: invalid id "${v}" (lower case letters, digits, dashes)`,
+    urgency: (v: string) => `--default-urgency: expected ${URGENCIES.join(' | ')}, got "${v}"`,
+    rules: (p: string, e: string) => `--urgency-rules: invalid file ${p} (${e})`,
+    lang: (v: string) => `--lang: fr or en, got "${v}"`,
+  },
+} as const;
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+type Raw = Record<string, unknown>;
+
+function str(v: unknown): string | undefined {
+  return typeof v === 'string' && v.trim() !== '' ? v.trim() : undefined;
+}
+
+/** Builds the configuration from commander's options object and the environment. */
+export function loadAgentConfig(cli: Raw, env: Record<string, string | undefined>): AgentConfig {
+  const langRaw = str(cli.lang) ?? 'fr';
+  if (langRaw !== 'fr' && langRaw !== 'en') throw new ConfigError(MESSAGES.fr.lang(langRaw));
+  const lang: Language = langRaw;
+  const t = MESSAGES[lang];
+
+  const num = (flag: string, key: string, fallback: number, min: number, max: number): number => {
+    const v = cli[key];
+    const n = v === undefined ? fallback : Number(v);
+    if (!Number.isFinite(n)) throw new ConfigError(t.number(flag, v));
+    if (n < min || n > max) throw new ConfigError(t.range(flag, min, max));
+    return n;
+  };
+
+  const dataDir = resolve(str(cli.data) ?? '.');
+  const hubUrl = str(cli.hub) ?? str(env.RELAIS_HUB_URL);
+  if (hubUrl !== undefined) {
+    let u: URL;
+    try {
+      u = new URL(hubUrl);
+    } catch {
+      throw new ConfigError(t.hub(hubUrl));
+    }
+    if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new ConfigError(t.hub(hubUrl));
+  }
+
+  let credential = str(cli.credential) ?? str(env.RELAIS_CREDENTIAL);
+  const credentialFile = str(cli.credentialFile);
+  if (credential === undefined && credentialFile !== undefined) {
+    try {
+      credential = readFileSync(credentialFile, 'utf8').trim();
+    } catch (err) {
+      throw new ConfigError(t.credentialFile(credentialFile, (err as Error).message));
+    }
+  }
+  if (credential !== undefined && !/^[\x21-\x7e]{1,4096}$/.test(credential)) throw new ConfigError(t.credentialInvalid);
+  if (hubUrl !== undefined && credential === undefined) throw new ConfigError(t.credentialMissing);
+
+  const agentId = str(cli.agentId) ?? str(env.RELAIS_AGENT_ID) ?? agentIdFromHostname(hostname());
+  if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(agentId)) throw new ConfigError(t.agentId(agentId));
+
+  const aeTitle = str(cli.aeTitle) ?? 'RELAIS';
+  if (!/^[\x20-\x5b\x5d-\x7e]{1,16}$/.test(aeTitle)) throw new ConfigError(t.ae(aeTitle));
+
+  const defaultUrgency = str(cli.defaultUrgency) ?? 'scheduled';
+  if (!(URGENCIES as readonly string[]).includes(defaultUrgency)) throw new ConfigError(t.urgency(defaultUrgency));
+  let rules: UrgencyRule[] = [];
+  const rulesFile = str(cli.urgencyRules);
+  if (rulesFile !== undefined) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(readFileSync(rulesFile, 'utf8'));
+    } catch (err) {
+      throw new ConfigError(t.rules(rulesFile, (err as Error).message));
+    }
+    if (!check(UrgencyRules, parsed)) throw new ConfigError(t.rules(rulesFile, validationErrors(UrgencyRules, parsed).slice(0, 2).join('; ')));
+    for (const r of parsed) {
+      try {
+        if (r.studyDescription !== undefined) new RegExp(r.studyDescription, 'i');
+      } catch (err) {
+        throw new ConfigError(t.rules(rulesFile, (err as Error).message));
+      }
+    }
+    rules = parsed;
+  }
+
+  const allowed = str(cli.allowedCallingAe)
+    ?.split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  const retryBaseMs = num('--retry-base-ms', 'retryBaseMs', 1_000, 1, 3_600_000);
+  const retryMaxMs = num('--retry-max-ms', 'retryMaxMs', 5 * 60_000, retryBaseMs, 24 * 3_600_000);
+
+  return {
+    dataDir,
+    hubUrl,
+    credential,
+    agentId,
+    lang,
+    logLevel: str(cli.logLevel) ?? 'info',
+    dicom: {
+      port: num('--dicom-port', 'dicomPort', 11112, 0, 65535),
+      host: str(cli.bind),
+      aeTitle,
+      acceptAnyCalledAe: cli.acceptAnyCalledAe === true,
+      allowedCallingAes: allowed && allowed.length > 0 ? allowed : undefined,
+      maxAssociations: num('--max-associations', 'maxAssociations', 8, 1, 1000),
+      maxInstanceBytes: Math.round(num('--max-instance-mb', 'maxInstanceMb', 2048, 0.001, 64 * 1024) * 1024 * 1024),
+      idleTimeoutMs: Math.round(num('--idle-seconds', 'idleSeconds', 60, 1, 86_400) * 1000),
+      associationTimeoutMs: 30_000,
+      maxPduLength: 1024 * 1024,
+    },
+    quietMs: Math.round(num('--quiet-seconds', 'quietSeconds', 30, 0, 86_400) * 1000),
+    studyRetentionMs: Math.round(num('--study-retention-hours', 'studyRetentionHours', 24, 0, 24 * 365) * 3_600_000),
+    minFreeBytes: Math.round(num('--min-free-mb', 'minFreeMb', 256, 0, 1024 * 1024) * 1024 * 1024),
+    heartbeatMs: Math.round(num('--heartbeat-seconds', 'heartbeatSeconds', 30, 0.1, 3600) * 1000),
+    backlogAlertMs: 15 * 60_000,
+    upload: {
+      concurrency: num('--upload-concurrency', 'uploadConcurrency', 2, 1, 32),
+      retry: { baseMs: retryBaseMs, factor: 2, maxMs: retryMaxMs, minMs: Math.min(250, retryBaseMs) },
+      timeoutMs: Math.round(num('--hub-timeout-seconds', 'hubTimeoutSeconds', 60, 1, 3600) * 1000),
+    },
+    urgency: { default: defaultUrgency as Urgency, rules },
+  };
+}
+
+/** A valid agent id from a host name (lower case, [a-z0-9-], at most 63 chars). */
+export function agentIdFromHostname(host: string): string {
+  const id = host
+    .toLowerCase()
+    .replace(/[^a-z0-9-]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 63);
+  return /^[a-z0-9]/.test(id) ? id : 'agent';
+}
