@@ -8,7 +8,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, mkdir, rm } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
+import { existsSync, openSync, closeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -57,6 +57,7 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
   process.once('SIGINT', () => { stop(); process.exit(130); });
   process.once('SIGTERM', () => { stop(); process.exit(143); });
   const started = Date.now();
+  let succeeded = false;
   try {
     const httpPort = await choosePort(Number(opts.port ?? 8080));
     const dicomPort = await choosePort(Number(opts.dicomPort ?? 11112));
@@ -74,6 +75,7 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
       ),
     );
     say(t.started(hubUrl, dicomPort, workDir));
+    say(t.logs(join(workDir, 'hub.log'), join(workDir, 'agent.log')));
     say(t.operatorPage(`${hubUrl}/#token=${token}`));
     const bytesSent = source.reduce((n, s) => n + s.datasetBytes, 0);
     say(t.sending(source.length, studyDir, bytesSent));
@@ -90,6 +92,7 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
       await new Promise<void>(() => {});
     }
     const result = await verify(hub, source);
+    succeeded = result.identical;
     return finish(opts, t, { instances: result.found, bytesReceived: result.bytesReceived, bytesSent, seconds: secondsSince(started), identical: result.identical }, result.identical ? 0 : 1);
   } catch (err) {
     process.stderr.write(`${t.failed((err as Error).message)}\n`);
@@ -97,7 +100,8 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
   } finally {
     stop();
     await Promise.all(children.map((c) => (c.exitCode === null ? new Promise((r) => c.once('exit', r)) : undefined)));
-    if (!opts.data && opts.once) await rm(workDir, { recursive: true, force: true });
+    // A failed run keeps its directory (logs, spool, hub data) for inspection.
+    if (!opts.data && opts.once && succeeded) await rm(workDir, { recursive: true, force: true });
   }
 }
 
@@ -132,13 +136,18 @@ async function verify(hub: HubClient, source: SourceInstance[]): Promise<{ found
   return { found, bytesReceived, identical };
 }
 
+/** Starts one program; its structured logs go to <workDir>/<label>.log (the terminal shows progress). */
 function startChild(args: string[], label: string, cwd: string): ChildProcess {
+  const log = openSync(join(cwd, `${label}.log`), 'a', 0o600);
   const child = spawn(process.execPath, [join(REPO_ROOT, 'bin', 'relais.js'), ...args], {
     cwd,
-    stdio: ['ignore', 'ignore', 'pipe'],
+    stdio: ['ignore', 'ignore', log],
     env: { ...process.env },
   });
-  child.stderr?.on('data', (d: Buffer) => process.stderr.write(`[${label}] ${d}`));
+  closeSync(log);
+  child.once('exit', (code, signal) => {
+    if (code !== 0 && signal !== 'SIGTERM') process.stderr.write(`[${label}] exited (${code ?? signal}); see ${join(cwd, `${label}.log`)}\n`);
+  });
   return child;
 }
 
