@@ -54,33 +54,27 @@ export class ManualClock implements Clock {
   set(target: number | string | Date): void {
     const to = typeof target === 'number' ? target : new Date(target).getTime();
     if (to < this.#now) throw new Error('ManualClock cannot go backwards');
-    for (;;) {
-      const due = this.#timers
-        .filter((t) => t.due <= to)
-        .sort((a, b) => a.due - b.due || a.id - b.id)[0];
-      if (!due) break;
-      this.#timers = this.#timers.filter((t) => t !== due);
-      this.#now = due.due;
-      due.fn();
-    }
+    while (this.#fireNextDue(to));
     this.#now = to;
   }
 
   /** Advances and lets promise callbacks run between timers (for async code under test). */
   async advanceAsync(ms: number): Promise<void> {
     const to = this.#now + ms;
-    for (;;) {
-      await flushMicrotasks();
-      const due = this.#timers
-        .filter((t) => t.due <= to)
-        .sort((a, b) => a.due - b.due || a.id - b.id)[0];
-      if (!due) break;
-      this.#timers = this.#timers.filter((t) => t !== due);
-      this.#now = due.due;
-      due.fn();
-    }
+    do await flushMicrotasks();
+    while (this.#fireNextDue(to));
     this.#now = to;
     await flushMicrotasks();
+  }
+
+  /** Fires the earliest timer due at or before `to` (ties in creation order); false if none. */
+  #fireNextDue(to: number): boolean {
+    const due = this.#timers.filter((t) => t.due <= to).sort((a, b) => a.due - b.due || a.id - b.id)[0];
+    if (!due) return false;
+    this.#timers = this.#timers.filter((t) => t !== due);
+    this.#now = due.due;
+    due.fn();
+    return true;
   }
 }
 
