@@ -77,7 +77,7 @@ async function makeStudy(dir: string, n: number, attrs: Record<string, string>):
   return files;
 }
 
-test('request on the site page → hub → protocol answer → worklist (findscu) → matched study (storescu) → held ones → report in Orthanc', SLOW, async (t) => {
+test('request on the site page → hub → protocol answer → worklist (findscu) → matched study (storescu) → held ones → report in Orthanc', { timeout: 300_000 }, async (t) => {
   const T0 = Date.now();
   const work = mkdtempSync(join(tmpdir(), 'relais-clinical-sys-'));
   let hub: TestHub | undefined;
