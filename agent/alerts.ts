@@ -17,6 +17,11 @@ export const AGENT_ALERTS = {
   RELAIS_AGENT_INTAKE_FAILING: { fr: 'L’agent ne peut pas écrire les images reçues (erreur disque).', en: 'The agent cannot write received images (disk error).' },
   RELAIS_AGENT_BACKLOG_OLD: { fr: 'Des examens attendent depuis longtemps leur envoi au hub.', en: 'Studies have been waiting a long time to be sent to the hub.' },
   RELAIS_AGENT_NO_HUB: { fr: 'Aucun hub configuré : les examens restent sur l’agent.', en: 'No hub configured: studies stay on the agent.' },
+  RELAIS_AGENT_CHANNEL_STALLED: { fr: 'Des messages (demandes, confirmations) attendent le hub depuis plusieurs essais.', en: 'Messages (requests, confirmations) have been waiting for the hub for several attempts.' },
+  RELAIS_AGENT_MESSAGE_REJECTED: { fr: 'Le hub a refusé un message de cet agent (voir le journal).', en: 'The hub refused a message from this agent (see the log).' },
+  RELAIS_AGENT_INBOX_REJECTED: { fr: 'Un message du hub n’a pas pu être appliqué (voir le journal).', en: 'A message from the hub could not be applied (see the log).' },
+  RELAIS_AGENT_PACS_UNREACHABLE: { fr: 'Le PACS du site ne reçoit pas les comptes rendus : nouvel essai en cours.', en: 'The site PACS does not take reports: retrying.' },
+  RELAIS_AGENT_REPORT_IDENTITY: { fr: 'Un compte rendu ne correspond pas à l’identité de l’examen : non livré, vérification humaine requise.', en: 'A report does not match its study’s identity: not delivered, a human must check.' },
   RELAIS_AGENT_CLOCK_SKEW: { fr: "L'horloge de l'agent diffère de celle du hub de plus de 2 minutes.", en: "The agent's clock differs from the hub's by more than 2 minutes." },
 } as const;
 

@@ -27,10 +27,38 @@ export function agentCommand(): Command {
     .option('--hub-timeout-seconds <n>', 'give up on a hub request idle for this long (then retry)', '60')
     .option('--heartbeat-seconds <n>', 'heartbeat period', '30')
     .option('--study-retention-hours <n>', 'keep the record of a delivered study this long (late instances)', '24')
-    .option('--lang <fr|en>', 'language of operator messages and alerts', 'fr')
+    .option('--lang <fr|en>', 'language of operator messages, alerts and the local page', 'fr')
+    .option('--ui-port <n>', 'port of the local web page for the site staff (0 = any)', '8090')
+    .option('--ui-bind <addr>', 'address of the local web page', '127.0.0.1')
+    .option('--no-ui', 'no local web page')
+    .option('--no-worklist', 'do not serve the Modality Worklist (C-FIND) on the DICOM port')
+    .option('--zone <iana>', 'time zone of the site (worklist times, accession numbers)', 'Europe/Paris')
+    .option('--accession-prefix <p>', 'prefix of the accession numbers this site gives (1-6 letters/digits)', 'RL')
+    .option('--patient-id-issuer <name>', 'issuer of the local patient IDs (IPP)', 'IPP')
+    .option('--stations <list>', 'comma-separated AE titles of the scanners requests may name')
+    .option('--pacs <host:port>', 'site PACS receiving the reports as DICOM (C-STORE)')
+    .option('--pacs-ae <ae>', 'called AE title of the site PACS', 'PACS')
+    .option('--report-objects <list>', 'report objects sent to the PACS: pdf, sr or pdf,sr', 'pdf,sr')
+    .option('--channel-wait-seconds <n>', 'long-poll wait for messages from the hub', '25')
     .option('--log-level <level>', 'pino log level (fatal..trace); never changes behaviour', 'info')
     .action(async (opts) => {
       const { runAgentFromCli } = await import('./main.ts');
       await runAgentFromCli(opts);
-    });
+    })
+    .addCommand(
+      new Command('user')
+        .description('Local users of the agent page')
+        .addCommand(
+          new Command('add')
+            .description('Create (or reset) a local user of the agent page; the password is read from standard input')
+            .requiredOption('--data <dir>', 'the agent data directory')
+            .requiredOption('--user <id>', 'user id (2-40 lower-case letters, digits, . _ -)')
+            .option('--name <name>', 'display name', '')
+            .option('--role <role>', 'clinician | technician | admin', 'clinician')
+            .action(async (opts: { data: string; user: string; name: string; role: string }) => {
+              const { addLocalUserFromCli } = await import('./local-ui/user-cli.ts');
+              process.exitCode = await addLocalUserFromCli(opts);
+            }),
+        ),
+    );
 }

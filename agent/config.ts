@@ -38,6 +38,26 @@ export interface AgentConfig {
   backlogAlertMs: number;
   upload: { concurrency: number; retry: BackoffPolicy; timeoutMs: number };
   urgency: { default: Urgency; rules: UrgencyRule[] };
+  clinical: ClinicalConfig;
+}
+
+export interface ClinicalConfig {
+  /** Local web page: address and port (port 0 = any); undefined = no page. */
+  ui: { host: string; port: number } | undefined;
+  /** Serve the Modality Worklist (C-FIND) on the DICOM port. */
+  worklist: boolean;
+  /** The site's IANA zone (worklist dates, accession day, form times). */
+  zone: string;
+  accessionPrefix: string;
+  /** Issuer of the local patient IDs (IPP) when the form leaves it empty. */
+  patientIdIssuer: string;
+  /** Scanner AE titles a request may name (worklist Scheduled Station AE). */
+  stations: string[];
+  /** Site PACS receiving reports; undefined = reports stay on the local page. */
+  pacs: { host: string; port: number; calledAeTitle: string; callingAeTitle: string } | undefined;
+  reportObjects: Array<'pdf' | 'sr'>;
+  /** Long-poll wait asked of the hub, ms. */
+  pollWaitMs: number;
 }
 
 const MESSAGES = {
@@ -53,6 +73,11 @@ const MESSAGES = {
     urgency: (v: string) => `--default-urgency : valeur attendue ${URGENCIES.join(' | ')}, reçu « ${v} »`,
     rules: (p: string, e: string) => `--urgency-rules : fichier ${p} invalide (${e})`,
     lang: (v: string) => `--lang : fr ou en, reçu « ${v} »`,
+    zone: (v: string) => `--zone : fuseau IANA inconnu « ${v} »`,
+    pacs: (v: string) => `--pacs : hôte:port attendu, reçu « ${v} »`,
+    objects: (v: string) => `--report-objects : pdf, sr ou pdf,sr, reçu « ${v} »`,
+    prefix: (v: string) => `--accession-prefix : 1 à 6 majuscules ou chiffres, reçu « ${v} »`,
+    stations: (v: string) => `--stations : titres AE séparés par des virgules, reçu « ${v} »`,
   },
   en: {
     number: (flag: string, v: unknown) => `${flag}: a number is expected, got "${String(v)}"`,
@@ -66,6 +91,11 @@ const MESSAGES = {
     urgency: (v: string) => `--default-urgency: expected ${URGENCIES.join(' | ')}, got "${v}"`,
     rules: (p: string, e: string) => `--urgency-rules: invalid file ${p} (${e})`,
     lang: (v: string) => `--lang: fr or en, got "${v}"`,
+    zone: (v: string) => `--zone: unknown IANA zone "${v}"`,
+    pacs: (v: string) => `--pacs: host:port expected, got "${v}"`,
+    objects: (v: string) => `--report-objects: pdf, sr or pdf,sr, got "${v}"`,
+    prefix: (v: string) => `--accession-prefix: 1 to 6 upper-case letters or digits, got "${v}"`,
+    stations: (v: string) => `--stations: comma-separated AE titles, got "${v}"`,
   },
 } as const;
 
@@ -156,6 +186,42 @@ export function loadAgentConfig(cli: Raw, env: Record<string, string | undefined
   const retryBaseMs = num('--retry-base-ms', 'retryBaseMs', 1_000, 1, 3_600_000);
   const retryMaxMs = num('--retry-max-ms', 'retryMaxMs', 5 * 60_000, retryBaseMs, 24 * 3_600_000);
 
+  const zone = str(cli.zone) ?? 'Europe/Paris';
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: zone });
+  } catch {
+    throw new ConfigError(t.zone(zone));
+  }
+  let pacs: ClinicalConfig['pacs'];
+  const pacsRaw = str(cli.pacs);
+  if (pacsRaw !== undefined) {
+    const m = /^(.+):(\d{1,5})$/.exec(pacsRaw);
+    if (!m || Number(m[2]) < 1 || Number(m[2]) > 65535) throw new ConfigError(t.pacs(pacsRaw));
+    const calledAe = str(cli.pacsAe) ?? 'PACS';
+    if (!/^[\x20-\x5b\x5d-\x7e]{1,16}$/.test(calledAe)) throw new ConfigError(t.ae(calledAe));
+    pacs = { host: m[1]!, port: Number(m[2]), calledAeTitle: calledAe, callingAeTitle: aeTitle };
+  }
+  const objectsRaw = str(cli.reportObjects) ?? 'pdf,sr';
+  const reportObjects = objectsRaw.split(',').map((x) => x.trim());
+  if (reportObjects.length === 0 || !reportObjects.every((x) => x === 'pdf' || x === 'sr')) throw new ConfigError(t.objects(objectsRaw));
+  const prefix = str(cli.accessionPrefix) ?? 'RL';
+  if (!/^[A-Z0-9]{1,6}$/.test(prefix)) throw new ConfigError(t.prefix(prefix));
+  const stationsRaw = str(cli.stations);
+  const stations = stationsRaw ? stationsRaw.split(',').map((x) => x.trim()).filter(Boolean) : [];
+  if (!stations.every((x) => /^[\x20-\x5b\x5d-\x7e]{1,16}$/.test(x))) throw new ConfigError(t.stations(stationsRaw ?? ''));
+  const uiPort = cli.ui === false || cli.uiPort === undefined ? undefined : num('--ui-port', 'uiPort', 8090, 0, 65535);
+  const clinical: ClinicalConfig = {
+    ui: uiPort === undefined ? undefined : { host: str(cli.uiBind) ?? '127.0.0.1', port: uiPort },
+    worklist: cli.worklist !== false,
+    zone,
+    accessionPrefix: prefix,
+    patientIdIssuer: str(cli.patientIdIssuer) ?? 'IPP',
+    stations,
+    pacs,
+    reportObjects: [...new Set(reportObjects)] as Array<'pdf' | 'sr'>,
+    pollWaitMs: Math.round(num('--channel-wait-seconds', 'channelWaitSeconds', 25, 0, 30) * 1000),
+  };
+
   return {
     dataDir,
     hubUrl,
@@ -186,6 +252,7 @@ export function loadAgentConfig(cli: Raw, env: Record<string, string | undefined
       timeoutMs: Math.round(num('--hub-timeout-seconds', 'hubTimeoutSeconds', 60, 1, 3600) * 1000),
     },
     urgency: { default: defaultUrgency as Urgency, rules },
+    clinical,
   };
 }
 

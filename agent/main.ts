@@ -33,6 +33,8 @@ import { LinkGate } from './uplink/export-queue.ts';
 import { Uploader } from './uplink/uploader.ts';
 import { ManifestSender } from './uplink/manifest-sender.ts';
 import { HeartbeatLoop } from './heartbeat/heartbeat.ts';
+import { openClinical, type AgentClinical } from './clinical.ts';
+import type { ChannelClient } from './inbox/channel-client.ts';
 
 export const AGENT_VERSION: string = pkg.version;
 
@@ -44,6 +46,8 @@ export interface AgentPorts {
   /** Hub client; built from config.hubUrl when absent. */
   hub: HubClient | undefined;
   statfs: (path: string) => Promise<DiskSpace>;
+  /** Message channel client; built from config.hubUrl when absent. */
+  channel?: ChannelClient | undefined;
 }
 
 export interface AgentEvents {
@@ -60,6 +64,8 @@ export interface RunningAgent {
   readonly dicomPort: number;
   readonly events: EventEmitter<AgentEvents>;
   readonly alerts: AlertBook;
+  /** The clinical loop: requests, worklist, matching, reports, local page. */
+  readonly clinical: AgentClinical;
   /** Instances waiting for the hub. */
   pendingUploads(): number;
   stop(): Promise<void>;
@@ -109,6 +115,8 @@ export async function startAgent(config: AgentConfig, overrides: Partial<AgentPo
         : undefined;
   if (!hub) alerts.raise('RELAIS_AGENT_NO_HUB');
 
+  const clinical = await openClinical(config, { clock, random, log, alerts, version: AGENT_VERSION, ...('channel' in overrides ? { client: overrides.channel } : {}) });
+
   const gate = new LinkGate(clock, config.upload.retry, random);
   // Declared before the assembler, whose callbacks use them once started.
   let manifests: ManifestSender | undefined;
@@ -156,7 +164,11 @@ export async function startAgent(config: AgentConfig, overrides: Partial<AgentPo
       gate,
       alerts,
       log,
-      build: (uid) => assembler.buildManifest(uid),
+      build: (uid) => {
+        const m = assembler.buildManifest(uid);
+        const match = m ? clinical.matchOf(uid) : undefined;
+        return m && match ? { ...m, match } : m;
+      },
       answered: (m, outcome, reason) => assembler.manifestAnswered(m, outcome, reason),
       save: (state) => spool.saveManifestState(state),
       onAccepted: (m, ack) => events.emit('manifest', m, ack),
@@ -193,7 +205,8 @@ export async function startAgent(config: AgentConfig, overrides: Partial<AgentPo
       clock,
       maxInstanceBytes: config.dicom.maxInstanceBytes,
       intakeRefusal: () => disk.refusal(),
-      admit: { spool, urgencyOf, maxInflatedBytes: Math.min(config.dicom.maxInstanceBytes * 4, 2 ** 31), log },
+      admit: { spool, urgencyOf, maxInflatedBytes: Math.min(config.dicom.maxInstanceBytes * 4, 2 ** 31), log, classify: (h) => clinical.classify(h) },
+      ...(config.clinical.worklist ? { worklist: (query: Record<string, unknown>) => clinical.worklist(query) } : {}),
       onAdmitted: (record) => {
         alerts.clear('RELAIS_AGENT_INTAKE_FAILING');
         assembler.addQueued(record);
@@ -215,6 +228,7 @@ export async function startAgent(config: AgentConfig, overrides: Partial<AgentPo
 
   uploader?.start();
   manifests?.start();
+  await clinical.start();
   const heartbeat = hub
     ? new HeartbeatLoop({
         clock,
@@ -239,7 +253,7 @@ export async function startAgent(config: AgentConfig, overrides: Partial<AgentPo
       })
     : undefined;
   heartbeat?.start();
-  log.info({ dicomPort, aeTitle: config.dicom.aeTitle, hub: config.hubUrl ?? null, agentId: config.agentId, version: AGENT_VERSION }, 'agent ready');
+  log.info({ dicomPort, aeTitle: config.dicom.aeTitle, hub: config.hubUrl ?? null, agentId: config.agentId, version: AGENT_VERSION, ui: clinical.uiUrl ?? null, worklist: config.clinical.worklist }, 'agent ready');
 
   let stopping: Promise<void> | undefined;
   return {
@@ -247,11 +261,12 @@ export async function startAgent(config: AgentConfig, overrides: Partial<AgentPo
     dicomPort,
     events,
     alerts,
+    clinical,
     pendingUploads: () => uploader?.pending ?? recovery.queued.length,
     stop() {
       stopping ??= (async () => {
         await dicom.close();
-        await Promise.all([heartbeat?.stop(), uploader?.stop(), manifests?.stop()]);
+        await Promise.all([heartbeat?.stop(), uploader?.stop(), manifests?.stop(), clinical.stop()]);
         assembler.stop();
         disk.stop();
         hub?.close();

@@ -39,6 +39,9 @@ import { registerQido } from './dicomweb/qido.ts';
 import { registerWado } from './dicomweb/wado.ts';
 import { registerWeb, sendLoginPage } from './web/routes.ts';
 import { KeyedMutex } from './storage/keyed-mutex.ts';
+import { openClinical, type ClinicalDeps, type HubClinical } from './outbox/clinical.ts';
+import { registerChannelRoutes } from './outbox/routes.ts';
+import { registerRequestRoutes } from './requests/routes.ts';
 
 export interface HubDeps {
   clock: Clock;
@@ -51,6 +54,8 @@ export interface HubDeps {
   options?: Partial<HubOptions>;
   /** Hub software version reported by the health endpoint. */
   version?: string;
+  /** The clinical loop (message channel, requests, reports); absent: those routes are not served. */
+  clinical?: ClinicalDeps;
 }
 
 export interface HubApp {
@@ -60,6 +65,8 @@ export interface HubApp {
   /** Every route with its declared access (the inventory the auth sweep test walks). */
   routes: RouteEntry[];
   archive: ArchiveSweep;
+  /** The clinical loop's services (outbox, requests, reports), when enabled. */
+  clinical: HubClinical | undefined;
   /** Marks the hub as stopping (health says so, uploads get 503) and closes the app. */
   close(): Promise<void>;
 }
@@ -89,6 +96,18 @@ export async function buildApp(deps: HubDeps): Promise<HubApp> {
     catalog: deps.catalog,
     thresholds: { staleAfterMs: options.staleAfterMs, offlineAfterMs: options.offlineAfterMs },
   });
+  const clinical = deps.clinical
+    ? await openClinical(deps.clinical, {
+        clock,
+        logger,
+        audit: deps.audit,
+        catalog: deps.catalog,
+        studyLocks,
+        onStudyChanged: (uid) => {
+          void deps.catalog.get(uid).then((s) => s && fleet.studyChanged(s));
+        },
+      })
+    : undefined;
   const ingest = new IngestService({
     clock,
     logger,
@@ -99,6 +118,7 @@ export async function buildApp(deps: HubDeps): Promise<HubApp> {
     studyLocks,
     maxInstanceBytes: options.maxInstanceBytes,
     onStudyChanged: (s) => fleet.studyChanged(s),
+    ...(clinical ? { onStudyStored: (e) => clinical.requests.studyStored(e) } : {}),
   });
   const context: HubContext = {
     clock,
@@ -140,11 +160,17 @@ export async function buildApp(deps: HubDeps): Promise<HubApp> {
   registerQido(app, context);
   registerWado(app, context);
   registerWeb(app, context);
+  const stopping = new AbortController();
+  if (clinical) {
+    registerChannelRoutes(app, context, { outbox: clinical.outbox, inbox: clinical.inbox, stopping: stopping.signal });
+    registerRequestRoutes(app, context, { requests: clinical.requests, reports: clinical.reports });
+  }
 
   const io = new SocketServer(app.server, { serveClient: false, cors: undefined, maxHttpBufferSize: 64 * 1024 });
   const detachFleet = attachFleetSocket(io, fleet, auth, (header) => app.parseCookie(header), { clock, recheckMs: options.socketRecheckMs });
   app.addHook('preClose', (done) => {
     context.state.status = 'stopping';
+    stopping.abort();
     io.local.disconnectSockets(true);
     done();
   });
@@ -152,7 +178,7 @@ export async function buildApp(deps: HubDeps): Promise<HubApp> {
     archive.stop();
     detachFleet();
     fleet.close();
-    io.close(() => done());
+    void (clinical?.close() ?? Promise.resolve()).finally(() => io.close(() => done()));
   });
   archive.start();
   await app.ready();
@@ -163,6 +189,7 @@ export async function buildApp(deps: HubDeps): Promise<HubApp> {
     context,
     routes,
     archive,
+    clinical,
     async close() {
       context.state.status = 'stopping';
       await app.close();

@@ -75,7 +75,7 @@ export async function runHubFromCli(opts: HubCliOptions): Promise<number> {
   if (stale) options.staleAfterMs = stale * 1000;
   const offline = positive(opts.offlineSeconds, 'offline-seconds');
   if (offline) options.offlineAfterMs = offline * 1000;
-  const hub = await buildApp({ clock, logger, ...stores, options, version: await packageVersion() });
+  const hub = await buildApp({ clock, logger, ...stores, options, version: await packageVersion(), clinical: { dataDir } });
   const address = await hub.app.listen({ port, host: opts.host ?? '127.0.0.1' });
   await stores.audit.record({ event: 'application-activity', action: 'hub-start', actor: { kind: 'system', id: 'hub' }, outcome: 'success' });
   process.stdout.write(`Relais hub: ${address}\n`);

@@ -8,3 +8,8 @@ export * from './fleet.ts';
 export * from './validate.ts';
 export * from './routes.ts';
 export * from './dispatch.ts';
+export * from './ins.ts';
+export * from './exams.ts';
+export * from './clinical.ts';
+export * from './messages.ts';
+export * from './request-rules.ts';

@@ -7,6 +7,7 @@
  */
 import { Type, type Static } from '@sinclair/typebox';
 import { Uid, Sha256Hex, Urgency, IsoDateTime } from './common.ts';
+import { StudyMatch } from './clinical.ts';
 
 export const UPLOAD_HEADERS = {
   sha256: 'relais-sha256',
@@ -14,6 +15,10 @@ export const UPLOAD_HEADERS = {
   urgency: 'relais-urgency',
   receivedAt: 'relais-received-at',
   callingAe: 'relais-calling-ae',
+  /** The exam request this instance's study was matched to (protocol 2). */
+  requestId: 'relais-request-id',
+  /** Comma-separated HoldReason codes: the study is held for reconciliation (protocol 2). */
+  hold: 'relais-hold',
 } as const;
 
 export const UploadStatus = Type.Union([Type.Literal('stored'), Type.Literal('duplicate'), Type.Literal('new-version')]);
@@ -36,6 +41,8 @@ export const StudyManifest = Type.Object({
   callingAeTitle: Type.Optional(Type.String({ maxLength: 16 })),
   firstReceivedAt: IsoDateTime,
   lastReceivedAt: IsoDateTime,
+  /** Protocol 2: the study matched to its exam request, or held for reconciliation. */
+  match: Type.Optional(StudyMatch),
   instances: Type.Array(
     Type.Object({
       sopInstanceUid: Uid,

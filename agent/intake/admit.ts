@@ -32,6 +32,11 @@ export interface AdmitContext {
 
 export interface AdmitDeps {
   spool: Spool;
+  /**
+   * Clinical matching (study registry): request id or hold reasons, and the request's urgency.
+   * Durable before it resolves; a failure refuses the instance (A700, the modality retries).
+   */
+  classify?: (header: DicomHeader) => Promise<{ requestId?: string; hold?: InstanceRecord['hold']; urgency?: Urgency }>;
   urgencyOf: (facts: UrgencyFacts) => Urgency;
   maxInflatedBytes: number;
   log: Logger;
@@ -90,6 +95,18 @@ export async function admitInstance(ctx: AdmitContext, deps: AdmitDeps): Promise
     urgency: deps.urgencyOf(facts),
     ...(header.modality ? { modality: header.modality.slice(0, 16) } : {}),
   };
+  if (deps.classify) {
+    try {
+      const c = await deps.classify(header);
+      if (c.urgency) record.urgency = c.urgency;
+      if (c.hold && c.hold.length > 0) record.hold = c.hold;
+      else if (c.requestId) record.requestId = c.requestId;
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code ?? 'EIO';
+      deps.log.error({ spoolId: writer.id, code, err: (err as Error).message }, 'intake: could not record the study match');
+      return refuse(STORE_STATUS.outOfResources, code, `study match not recorded: ${code}`);
+    }
+  }
   try {
     // data.dcm is fsynced while the sidecar is written; the rename into queue/ waits for both.
     await deps.spool.admit(record, () => writer.syncAndClose());

@@ -8,6 +8,8 @@
 import { TRANSFER_SYNTAXES, TS } from '../../lib/dicom/transfer-syntax.ts';
 
 export const VERIFICATION_SOP_CLASS = '1.2.840.10008.1.1';
+/** Modality Worklist Information Model – FIND (served when the agent has a worklist). */
+export const MWL_FIND_SOP_CLASS = '1.2.840.10008.5.1.4.31';
 export const STORAGE_SOP_CLASS_PREFIX = '1.2.840.10008.5.1.4.1.1.';
 
 export type PresentationDecision =
@@ -18,8 +20,8 @@ export function isStorageSopClass(uid: string): boolean {
   return uid.startsWith(STORAGE_SOP_CLASS_PREFIX) && /^[0-9.]+$/.test(uid) && uid.length <= 64;
 }
 
-export function decidePresentation(abstractSyntaxUid: string, proposed: readonly string[]): PresentationDecision {
-  if (abstractSyntaxUid === VERIFICATION_SOP_CLASS) {
+export function decidePresentation(abstractSyntaxUid: string, proposed: readonly string[], opts: { worklist?: boolean } = {}): PresentationDecision {
+  if (abstractSyntaxUid === VERIFICATION_SOP_CLASS || (opts.worklist && abstractSyntaxUid === MWL_FIND_SOP_CLASS)) {
     const ts = proposed.find((t) => t === TS.explicitLE || t === TS.implicitLE);
     return ts ? { accept: true, transferSyntaxUid: ts } : { accept: false, reason: 'transfer-syntaxes-not-supported' };
   }

@@ -29,7 +29,7 @@ import { decidePresentation } from './presentation.ts';
 import { STORE_STATUS, statusHex } from './status.ts';
 
 const { Scp, Dataset } = dimse;
-const { CEchoResponse, CStoreResponse } = dimse.responses;
+const { CEchoResponse, CStoreResponse, CFindResponse } = dimse.responses;
 const { PresentationContextResult, RejectResult, RejectSource, RejectReason, Status } = dimse.constants;
 
 type Association = InstanceType<typeof dimse.association.Association>;
@@ -38,6 +38,8 @@ type CStoreRequest = InstanceType<typeof dimse.requests.CStoreRequest>;
 type CEchoRequest = InstanceType<typeof dimse.requests.CEchoRequest>;
 type CStoreResponse = InstanceType<typeof dimse.responses.CStoreResponse>;
 type CEchoResponse = InstanceType<typeof dimse.responses.CEchoResponse>;
+type CFindRequest = InstanceType<typeof dimse.requests.CFindRequest>;
+type CFindResponse = InstanceType<typeof dimse.responses.CFindResponse>;
 export type ScpNetworkOptions = ConstructorParameters<typeof Scp>[1];
 
 /** Counts accepted associations against the cap (shared by all connections). */
@@ -62,6 +64,8 @@ export interface ScpDeps {
   onAdmitted: (record: InstanceRecord) => void;
   /** Told about each refused instance (status and a short code such as ENOSPC). */
   onRefused: (status: number, code: string) => void;
+  /** Modality Worklist C-FIND: the matching items for a query (naturalized datasets). */
+  worklist?: (query: Record<string, unknown>, callingAeTitle: string) => Record<string, unknown>[];
   /** Registers an in-flight admission (graceful shutdown waits for them). */
   track: (p: Promise<unknown>) => void;
   log: Logger;
@@ -128,7 +132,7 @@ export class RelaisScp extends Scp {
     this.#holdsSlot = true;
     let accepted = 0;
     for (const { context } of association.getPresentationContexts() as Array<{ id: number; context: PresentationContext }>) {
-      const decision = decidePresentation(context.getAbstractSyntaxUid(), context.getTransferSyntaxUids());
+      const decision = decidePresentation(context.getAbstractSyntaxUid(), context.getTransferSyntaxUids(), { worklist: this.#deps.worklist !== undefined });
       if (decision.accept) {
         context.setResult(PresentationContextResult.Accept, decision.transferSyntaxUid);
         accepted++;
@@ -157,6 +161,31 @@ export class RelaisScp extends Scp {
     const response = CEchoResponse.fromRequest(request);
     response.setStatus(Status.Success);
     callback(response);
+  }
+
+  override cFindRequest(request: CFindRequest, callback: (responses: CFindResponse[]) => void): void {
+    const responses: CFindResponse[] = [];
+    try {
+      const query = (request.getDataset()?.getElements() ?? {}) as Record<string, unknown>;
+      const items = this.#deps.worklist?.(query, this.#callingAe) ?? [];
+      for (const item of items) {
+        const pending = CFindResponse.fromRequest(request);
+        pending.setDataset(new Dataset(item));
+        pending.setStatus(Status.Pending);
+        responses.push(pending);
+      }
+      const done = CFindResponse.fromRequest(request);
+      done.setStatus(Status.Success);
+      responses.push(done);
+      this.#deps.log.info({ callingAe: this.#callingAe, matches: items.length }, 'dicom: worklist query answered');
+    } catch (err) {
+      this.#deps.log.error({ err: (err as Error).message }, 'dicom: worklist query failed');
+      const failed = CFindResponse.fromRequest(request);
+      failed.setStatus(0xc001); // unable to process
+      responses.length = 0;
+      responses.push(failed);
+    }
+    callback(responses);
   }
 
   override createStoreWritableStream(context: PresentationContext, request: CStoreRequest): Writable {

@@ -5,7 +5,7 @@
  * modality, sizes, hashes and times only).
  */
 import { Type, type Static } from '@sinclair/typebox';
-import { Uid, Sha256Hex, IsoDateTime, Urgency } from '../../protocol/index.ts';
+import { Uid, Sha256Hex, IsoDateTime, Urgency, HoldReason } from '../../protocol/index.ts';
 
 /** Spool ids: base-36 receive time (sortable) + random hex. Never derived from a UID. */
 export const SpoolId = Type.String({ pattern: '^[0-9a-z]{9}-[0-9a-f]{12}$' });
@@ -30,6 +30,10 @@ export const InstanceRecord = Type.Object({
   calledAeTitle: AeTitleOrEmpty,
   modality: Type.Optional(Type.String({ maxLength: 16 })),
   urgency: Urgency,
+  /** The exam request this instance's study was matched to at intake. */
+  requestId: Type.Optional(Type.String({ maxLength: 64 })),
+  /** The study is held for reconciliation, for these reasons. */
+  hold: Type.Optional(Type.Array(HoldReason, { maxItems: 10 })),
 });
 export type InstanceRecord = Static<typeof InstanceRecord>;
 

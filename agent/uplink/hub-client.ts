@@ -28,6 +28,9 @@ export interface InstanceUpload {
   urgency: Urgency;
   receivedAt: string;
   callingAeTitle: string;
+  /** Protocol 2: the study's request, or why it is held. */
+  requestId?: string | undefined;
+  hold?: readonly string[] | undefined;
 }
 
 /** The port the uplink and heartbeat talk to; tests may implement it in memory. */
@@ -124,6 +127,8 @@ export function createHttpHubClient(opts: HttpHubClientOptions): HubClient {
         [UPLOAD_HEADERS.receivedAt]: u.receivedAt,
       };
       if (u.callingAeTitle) headers[UPLOAD_HEADERS.callingAe] = u.callingAeTitle;
+      if (u.requestId) headers[UPLOAD_HEADERS.requestId] = u.requestId;
+      if (u.hold && u.hold.length > 0) headers[UPLOAD_HEADERS.hold] = u.hold.join(',');
       return request('PUT', ROUTES.instance(u.sopInstanceUid), headers, (req) => {
         const file = createReadStream(u.path, { highWaterMark: 1024 * 1024 });
         file.on('error', (err) => req.destroy(err));

@@ -152,6 +152,8 @@ export class Uploader {
           urgency: record.urgency,
           receivedAt: record.receivedAt,
           callingAeTitle: record.callingAeTitle,
+          requestId: record.requestId,
+          hold: record.hold,
         },
         signal,
       );

@@ -13,6 +13,7 @@ export const AUDIT_EVENTS = {
   'application-activity': '110100',
   'instances-accessed': '110103',
   'instances-transferred': '110104',
+  'patient-record': '110110',
   query: '110112',
   'security-alert': '110113',
   'user-authentication': '110114',
@@ -36,6 +37,9 @@ export interface AuditEntry {
   studyInstanceUid?: string;
   seriesInstanceUid?: string;
   sopInstanceUid?: string;
+  /** Exam request or report concerned (internal ids, not identifying). */
+  requestId?: string;
+  reportId?: string;
   sha256?: string;
   bytes?: number;
   count?: number;

@@ -7,7 +7,7 @@
  */
 import type { Role } from '../../provisioning/identity-schema.ts';
 
-export type Permission = 'self' | 'fleet:read' | 'studies:read' | 'images:read' | 'patient:read';
+export type Permission = 'self' | 'fleet:read' | 'studies:read' | 'images:read' | 'patient:read' | 'requests:read' | 'requests:answer' | 'reports:send' | 'reconcile';
 
 const ALL: readonly Role[] = ['operator', 'radiologist', 'clinician', 'admin'];
 
@@ -17,6 +17,14 @@ export const PERMISSIONS: Readonly<Record<Permission, readonly Role[]>> = {
   'studies:read': ALL,
   'images:read': ALL,
   'patient:read': ['radiologist', 'clinician', 'admin'],
+  /** Exam requests: list and read (identity shown to roles holding patient:read). */
+  'requests:read': ['operator', 'radiologist', 'admin'],
+  /** Answer a request (protocol, more information, decline). */
+  'requests:answer': ['radiologist', 'admin'],
+  /** Send a signed report back to the site. */
+  'reports:send': ['radiologist', 'admin'],
+  /** Identity vigilance: see held studies with their original values and the request's traits. */
+  reconcile: ['operator', 'admin'],
 };
 
 export function roleMay(role: Role, permission: Permission): boolean {

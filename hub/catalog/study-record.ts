@@ -40,6 +40,18 @@ export const StudyRecord = Type.Object({
     birthDate: Text(16),
     sex: Text(16),
   }),
+  /** The exam request the agent matched this study to (protocol 2). */
+  requestId: Type.Optional(Type.String({ maxLength: 64 })),
+  /**
+   * Held for reconciliation (protocol 2): the agent found no request for the study, or its
+   * identity differs from its request's. Sticky: only an operator's decision lifts it. The
+   * original DICOM values stay in `patient` / `dicom` and in the stored instances.
+   */
+  hold: Type.Optional(Type.Object({
+    reasons: Type.Array(Type.String({ maxLength: 40 }), { maxItems: 10 }),
+    requestId: Type.Optional(Type.String({ maxLength: 64 })),
+    since: IsoDateTime,
+  })),
 });
 export type StudyRecord = Static<typeof StudyRecord>;
 
@@ -162,6 +174,31 @@ export function isComplete(s: StudyRecord): boolean {
 /** Whether a study may leave the live catalog (terminal status, quiet long enough). */
 export function isClosed(s: StudyRecord, now: number, statuses: readonly string[], afterMs: number): boolean {
   return statuses.includes(s.status) && now - Date.parse(s.updatedAt) >= afterMs;
+}
+
+/** What the agent said about a study's request (upload headers or manifest `match`). */
+export interface MatchClaim {
+  requestId?: string | undefined;
+  /** Hold reasons; empty or absent = matched (or nothing said). */
+  hold?: readonly string[] | undefined;
+}
+
+/**
+ * Applies a match claim: a hold is sticky and accumulates reasons (status `held`); a request
+ * id links the study when it is not held. Pure.
+ */
+export function applyMatch(s: StudyRecord, claim: MatchClaim, at: string): StudyRecord {
+  if (claim.hold && claim.hold.length > 0) {
+    const reasons = [...new Set([...(s.hold?.reasons ?? []), ...claim.hold])].slice(0, 10);
+    const hold: NonNullable<StudyRecord['hold']> = { reasons, since: s.hold?.since ?? at };
+    const requestId = s.hold?.requestId ?? claim.requestId;
+    if (requestId) hold.requestId = requestId;
+    const next: StudyRecord = { ...s, hold, status: 'held' };
+    delete next.requestId;
+    return next;
+  }
+  if (claim.requestId && !s.hold && s.requestId !== claim.requestId) return { ...s, requestId: claim.requestId };
+  return s;
 }
 
 /** The operator's view of a study: progress and status, no patient-level attributes. */

@@ -8,6 +8,10 @@
  * written, catalog healed if it lagged); same UID, other bytes → `new-version`, kept and the
  * study flagged. A study belongs to the agent that first wrote to it; others get 403.
  * Writes to one study are serialised; different studies proceed in parallel.
+ * Protocol 2: an upload or manifest may say which exam request the study matched, or that it
+ * is held for reconciliation (`match`); the catalog keeps that (sticky hold, status `held`) and
+ * `onStudyStored` runs inside the study's lock before the acknowledgement (a failure fails the
+ * upload; the agent's retry runs it again).
  */
 import { readDicomHeader, DicomParseError, type DicomHeader } from '../../lib/dicom/header.ts';
 import { isWellFormedUid } from '../../lib/dicom/uid.ts';
@@ -19,7 +23,7 @@ import { HubError, storageError } from '../errors.ts';
 import type { AuditLog } from '../audit/audit-log.ts';
 import type { CatalogStore } from '../catalog/store.ts';
 import type { StudyIndexes, InstanceEntry } from '../catalog/instance-index.ts';
-import { recordInstance, recordManifest, lagsBehind, type StudyRecord } from '../catalog/study-record.ts';
+import { recordInstance, recordManifest, lagsBehind, applyMatch, type MatchClaim, type StudyRecord } from '../catalog/study-record.ts';
 import { KeyedMutex } from '../storage/keyed-mutex.ts';
 import type { InstanceObjects, ReceivedBody } from './instance-objects.ts';
 
@@ -34,6 +38,14 @@ export interface IngestDeps {
   studyLocks: KeyedMutex;
   maxInstanceBytes: number;
   onStudyChanged: (study: StudyRecord) => void;
+  /** Awaited before the 2xx, inside the study's lock (it must not take that lock). */
+  onStudyStored?: (e: StudyStored) => Promise<void>;
+}
+
+/** A study's record after an upload or a manifest, and before it (undefined: first instance). */
+export interface StudyStored {
+  record: StudyRecord;
+  previous: StudyRecord | undefined;
 }
 
 export interface UploadRequest {
@@ -44,6 +56,8 @@ export interface UploadRequest {
   urgency: Urgency;
   body: AsyncIterable<Buffer | Uint8Array | string>;
   ip?: string;
+  /** What the agent said about the study's request (protocol 2 headers). */
+  match?: MatchClaim;
 }
 
 export interface UploadOutcome {
@@ -129,7 +143,19 @@ export class IngestService {
     if (same) {
       await objects.discard(received);
       // Heal a catalog that lags its index (crash between the two on a previous attempt).
-      if (lagsBehind(existing, index.totals())) await this.#putStudy(existing, req, h, index.totals(), at);
+      let record = existing;
+      if (lagsBehind(existing, index.totals())) record = await this.#putStudy(existing, req, h, index.totals(), at);
+      else if (existing && req.match) {
+        const matched = applyMatch(existing, req.match, at);
+        if (matched !== existing) {
+          await this.#d.catalog.put(matched).catch((err: unknown) => {
+            throw storageError(err);
+          });
+          this.#d.onStudyChanged(matched);
+          record = matched;
+        }
+      }
+      if (record) await this.#d.onStudyStored?.({ record, previous: existing });
       await audit.record({
         event: 'instances-transferred', action: 'upload', actor: { kind: 'agent', id: req.agentId }, outcome: 'success',
         studyInstanceUid: studyUid, seriesInstanceUid: h.seriesInstanceUid, sopInstanceUid: req.sopInstanceUid,
@@ -164,7 +190,8 @@ export class IngestService {
       throw storageError(err);
     }
     const status = previous ? 'new-version' : 'stored';
-    await this.#putStudy(existing, req, h, index.totals(), at);
+    const record = await this.#putStudy(existing, req, h, index.totals(), at);
+    await this.#d.onStudyStored?.({ record, previous: existing });
     await audit.record({
       event: 'instances-transferred', action: 'upload', actor: { kind: 'agent', id: req.agentId }, outcome: 'success',
       studyInstanceUid: studyUid, seriesInstanceUid: h.seriesInstanceUid, sopInstanceUid: req.sopInstanceUid,
@@ -174,7 +201,7 @@ export class IngestService {
     return { httpStatus: 201, result: { status, sopInstanceUid: req.sopInstanceUid, studyInstanceUid: studyUid, sha256: received.sha256, version, storedAt: at } };
   }
 
-  async #putStudy(existing: StudyRecord | undefined, req: UploadRequest, h: DicomHeader, totals: ReturnType<Awaited<ReturnType<StudyIndexes['get']>>['totals']>, at: string): Promise<void> {
+  async #putStudy(existing: StudyRecord | undefined, req: UploadRequest, h: DicomHeader, totals: ReturnType<Awaited<ReturnType<StudyIndexes['get']>>['totals']>, at: string): Promise<StudyRecord> {
     const cut = (v: string | undefined, n: number) => (v === undefined ? undefined : v.slice(0, n));
     const record = recordInstance(existing, {
       studyInstanceUid: h.studyInstanceUid,
@@ -199,12 +226,14 @@ export class IngestService {
     });
     stripUndefined(record.dicom);
     stripUndefined(record.patient);
+    const matched = req.match ? applyMatch(record, req.match, at) : record;
     try {
-      await this.#d.catalog.put(record);
+      await this.#d.catalog.put(matched);
     } catch (err) {
       throw storageError(err);
     }
-    this.#d.onStudyChanged(record);
+    this.#d.onStudyChanged(matched);
+    return matched;
   }
 
   /** Records the agent's list of a study's instances; the study completes when all are here. */
@@ -218,13 +247,15 @@ export class IngestService {
       } catch (err) {
         throw storageError(err);
       }
-      const record = recordManifest(existing, {
+      const at = new Date(this.#d.clock.now()).toISOString();
+      const unmatched = recordManifest(existing, {
         studyInstanceUid: m.studyInstanceUid,
         agentId,
         urgency: m.urgency,
-        at: new Date(this.#d.clock.now()).toISOString(),
+        at,
         totals: index.totals(),
       });
+      const record = m.match ? applyMatch(unmatched, { requestId: m.match.requestId, hold: m.match.status === 'held' ? m.match.reasons : [] }, at) : unmatched;
       try {
         await this.#d.catalog.put(record);
       } catch (err) {
@@ -235,6 +266,7 @@ export class IngestService {
         studyInstanceUid: m.studyInstanceUid, count: m.instances.length, result: record.status, ...(ip ? { ip } : {}),
       });
       this.#d.onStudyChanged(record);
+      await this.#d.onStudyStored?.({ record, previous: existing });
       return {
         studyInstanceUid: m.studyInstanceUid,
         expected: record.instancesExpected ?? m.instances.length,

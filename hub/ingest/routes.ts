@@ -9,6 +9,7 @@ import type { Readable } from 'node:stream';
 import { isWellFormedUid } from '../../lib/dicom/uid.ts';
 import { UPLOAD_HEADERS, StudyManifest } from '../../protocol/upload.ts';
 import { Urgency } from '../../protocol/common.ts';
+import { HoldReason, RequestId } from '../../protocol/clinical.ts';
 import { assertValid, check } from '../../protocol/validate.ts';
 import { HubError } from '../errors.ts';
 import { agentOf } from '../auth/guard.ts';
@@ -39,6 +40,11 @@ export async function registerIngest(app: FastifyInstance, ctx: HubContext): Pro
       if (Number.isFinite(length) && length > ctx.options.maxInstanceBytes) {
         throw new HubError('RELAIS_UPLOAD_TOO_LARGE', `instance larger than ${ctx.options.maxInstanceBytes} bytes`);
       }
+      const requestId = header(request.headers[UPLOAD_HEADERS.requestId])?.trim();
+      if (requestId !== undefined && !check(RequestId, requestId)) throw new HubError('RELAIS_PROTOCOL_INVALID_MESSAGE', `the ${UPLOAD_HEADERS.requestId} header is not a request id`);
+      const holdRaw = header(request.headers[UPLOAD_HEADERS.hold])?.trim();
+      const hold = holdRaw ? holdRaw.split(',').map((r) => r.trim()) : [];
+      if (!hold.every((r) => check(HoldReason, r))) throw new HubError('RELAIS_PROTOCOL_INVALID_MESSAGE', `the ${UPLOAD_HEADERS.hold} header lists unknown reasons`);
       await ctx.ingest.assertMayWrite(agent.agentId, studyUid, request.ip);
       const body = (request.body as Readable | undefined) ?? request.raw;
       const out = await ctx.ingest.upload({
@@ -49,6 +55,7 @@ export async function registerIngest(app: FastifyInstance, ctx: HubContext): Pro
         body,
         ip: request.ip,
         ...(studyUid ? { studyInstanceUid: studyUid } : {}),
+        ...(requestId || hold.length > 0 ? { match: { requestId, hold } } : {}),
       });
       reply.code(out.httpStatus);
       return out.result;

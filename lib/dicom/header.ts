@@ -31,6 +31,7 @@ export interface DicomHeader {
   modality?: string;
   studyDate?: string;
   studyTime?: string;
+  studyId?: string;
   accessionNumber?: string;
   studyDescription?: string;
   seriesDescription?: string;
@@ -169,6 +170,7 @@ function extract(ds: dicomParser.DataSet, meta: ReturnType<typeof parseFileMeta>
     modality: text('x00080060'),
     studyDate: text('x00080020'),
     studyTime: text('x00080030'),
+    studyId: text('x00200010'),
     accessionNumber: text('x00080050'),
     studyDescription: text('x00081030'),
     seriesDescription: text('x0008103e'),

@@ -7,6 +7,7 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { PROTOCOL_VERSION } from '../../protocol/version.ts';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
@@ -74,7 +75,7 @@ test('S3: roles are checked per route (fleet, patient attributes)', async () => 
 });
 
 test('agent routes refuse unknown protocol versions with 426 and a clear message', async () => {
-  for (const v of [undefined, '0', '2', 'abc']) {
+  for (const v of [undefined, '0', String(PROTOCOL_VERSION + 1), 'abc']) {
     const headers = agentHeaders(t.agentA.credential);
     if (v === undefined) delete headers['relais-protocol'];
     else headers['relais-protocol'] = v;

@@ -16,6 +16,7 @@ import { parseDicomHeader } from '../../lib/dicom/header.ts';
 import { PROTOCOL_HEADER, PROTOCOL_VERSION } from '../../protocol/version.ts';
 import { UPLOAD_HEADERS } from '../../protocol/upload.ts';
 import type { Role } from '../../provisioning/identity-schema.ts';
+import type { ClinicalDispatchPort } from '../../hub/requests/dispatch-port.ts';
 
 export interface TestHub {
   dir: string;
@@ -27,7 +28,7 @@ export interface TestHub {
   close(): Promise<void>;
 }
 
-export async function startTestHub(opts: { clock?: Clock; options?: Partial<HubOptions> } = {}): Promise<TestHub> {
+export async function startTestHub(opts: { clock?: Clock; options?: Partial<HubOptions>; dispatch?: ClinicalDispatchPort } = {}): Promise<TestHub> {
   const dir = await mkdtemp(join(tmpdir(), 'relais-hub-test-'));
   const clock = opts.clock ?? createSystemClock();
   const stores = await openHubStores(dir, clock);
@@ -37,7 +38,7 @@ export async function startTestHub(opts: { clock?: Clock; options?: Partial<HubO
   for (const role of ['operator', 'radiologist', 'clinician', 'admin'] as const) {
     tokens[role] = (await stores.identities.issueUser(`${role}-user`, role)).token;
   }
-  const hub = await buildApp({ clock, logger: silentLogger(), ...stores, ...(opts.options ? { options: opts.options } : {}) });
+  const hub = await buildApp({ clock, logger: silentLogger(), ...stores, ...(opts.options ? { options: opts.options } : {}), clinical: { dataDir: dir, ...(opts.dispatch ? { dispatch: opts.dispatch } : {}) } });
   return {
     dir,
     hub,

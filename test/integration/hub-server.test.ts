@@ -6,6 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { PROTOCOL_VERSION } from '../../protocol/version.ts';
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { promisify } from 'node:util';
 import { request } from 'node:http';
@@ -47,7 +48,7 @@ test('relais hub: URL on stdout, health, single owner of its data, graceful SIGT
     const url = await first.url;
     const health = await fetch(`${url}/api/v1/health`);
     assert.equal(health.status, 200);
-    assert.deepEqual(await health.json(), { status: 'ok', version: '0.1.0', protocolVersion: 1 });
+    assert.deepEqual(await health.json(), { status: 'ok', version: '0.1.0', protocolVersion: PROTOCOL_VERSION });
     assert.equal((await stat(dir)).mode & 0o777, 0o700, 'the data directory is private');
 
     const second = startHub(dir);
