@@ -5,7 +5,7 @@
  *
  * History (dated, newest last). Add a line for every change of a message's shape.
  * - 1 (2026-11-23): enrolment by credential, heartbeat, instance upload, study manifest, errors.
- * - 2 (2026-11-24): store-and-forward message channel both ways (messages.ts: exam requests,
+ * - 2 (2026-11-23): store-and-forward message channel both ways (messages.ts: exam requests,
  *   protocol answers, worklist entries, reports, delivery confirmations, configuration);
  *   instance upload headers `relais-request-id` / `relais-hold` and manifest `match` (a study
  *   matched to its request, or held for reconciliation). Version 1 agents stay supported.
@@ -16,7 +16,7 @@ export const PROTOCOL_HEADER = 'relais-protocol';
 
 export const PROTOCOL_HISTORY: ReadonlyArray<{ version: number; date: string; change: string }> = [
   { version: 1, date: '2026-11-23', change: 'enrolment by credential, heartbeat, instance upload, study manifest, errors' },
-  { version: 2, date: '2026-11-24', change: 'message channel both ways (requests, protocol answers, worklist entries, reports, delivery confirmations, config); upload request id / hold headers and manifest match' },
+  { version: 2, date: '2026-11-23', change: 'message channel both ways (requests, protocol answers, worklist entries, reports, delivery confirmations, config); upload request id / hold headers and manifest match' },
 ];
 
 /** Parses a header value; undefined when absent or not an integer. */
