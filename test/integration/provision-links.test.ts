@@ -1,0 +1,68 @@
+/**
+ * `relais provision` links identities to dispatch: an agent to its site (default: its id), a
+ * radiologist user to their rota radiologist, a clinician to the sites they follow. The links
+ * survive a token rotation, are refused on a role they do not fit, and records written
+ * before the links existed stay valid. The historical invocations are unchanged (last stdout
+ * line = the secret).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { mkdtemp, rm, writeFile, mkdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { REPO_ROOT } from '../data.ts';
+import { IdentityStore } from '../../provisioning/identity-store.ts';
+import { agentSiteId } from '../../provisioning/identity-schema.ts';
+
+const run = promisify(execFile);
+const CLI = join(REPO_ROOT, 'bin', 'relais.js');
+const relais = (...args: string[]) => run(process.execPath, [CLI, ...args]);
+const last = (out: string) => out.trim().split('\n').pop()!;
+
+test('agents, radiologists and clinicians are linked to dispatch by provisioning flags', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'relais-provision-links-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const store = new IdentityStore(dir);
+
+  const plain = last((await relais('provision', 'agent', '--data', dir, '--name', 'CH Marie-Galante CT')).stdout);
+  const plainAgent = await store.verifyAgentCredential(plain);
+  assert.equal(plainAgent && agentSiteId(plainAgent), 'ch-marie-galante-ct', 'default site: the agent id');
+  const withSite = await relais('provision', 'agent', '--data', dir, '--name', 'CH Marie-Galante IRM', '--site', 'ch-mg');
+  assert.match(withSite.stdout, /Site de l'agent : ch-mg/);
+  const irm = await store.verifyAgentCredential(last(withSite.stdout));
+  assert.equal(irm?.siteId, 'ch-mg');
+  // Rotation keeps the site.
+  const rotated = await store.verifyAgentCredential(last((await relais('provision', 'agent', '--data', dir, '--name', 'CH Marie-Galante IRM')).stdout));
+  assert.equal(rotated?.siteId, 'ch-mg');
+
+  const op = last((await relais('provision', 'user', '--data', dir, '--name', 'regulation', '--role', 'operator')).stdout);
+  assert.equal((await store.verifyUserToken(op))?.role, 'operator');
+  const rad = await relais('provision', 'user', '--data', dir, '--name', 'dr.neuro', '--role', 'radiologist', '--radiologist-id', 'n1');
+  assert.equal((await store.verifyUserToken(last(rad.stdout)))?.radiologistId, 'n1');
+  const cli = await relais('provision', 'user', '--data', dir, '--name', 'urgences.mg', '--role', 'clinician', '--site', 'ch-mg', '--site', 'ch-mg-2');
+  assert.deepEqual((await store.verifyUserToken(last(cli.stdout)))?.siteIds, ['ch-mg', 'ch-mg-2']);
+  const radAgain = await store.verifyUserToken(last((await relais('provision', 'user', '--data', dir, '--name', 'dr.neuro', '--role', 'radiologist')).stdout));
+  assert.equal(radAgain?.radiologistId, 'n1', 'a new token keeps the link');
+
+  const unlinked = await relais('provision', 'user', '--data', dir, '--name', 'dr.new', '--role', 'radiologist');
+  assert.match(unlinked.stderr, /n'est relié à aucun radiologue/);
+  await assert.rejects(relais('provision', 'user', '--data', dir, '--name', 'x', '--role', 'operator', '--radiologist-id', 'n1'), /--radiologist-id ne s'applique qu'au rôle radiologist/);
+  await assert.rejects(relais('provision', 'user', '--data', dir, '--name', 'y', '--role', 'radiologist', '--site', 'ch-mg'), /--site ne s'applique qu'au rôle clinician/);
+  await assert.rejects(relais('provision', 'agent', '--data', dir, '--name', 'z', '--site', 'CH MG'), /Identifiant de site invalide/);
+});
+
+test('identity records written before dispatch links still verify', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'relais-provision-old-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const store = new IdentityStore(dir);
+  const issued = await store.issueUser('old', 'radiologist');
+  // The record exactly as the previous version wrote it (no link fields).
+  const { radiologistId: _r, siteIds: _s, ...old } = issued.identity;
+  await mkdir(join(dir, 'identities', 'users'), { recursive: true });
+  await writeFile(join(dir, 'identities', 'users', `${old.id}.json`), JSON.stringify(old), { mode: 0o600 });
+  const u = await store.verifyUserToken(issued.token);
+  assert.equal(u?.role, 'radiologist');
+  assert.equal(u?.radiologistId, undefined);
+});
