@@ -1,10 +1,12 @@
 /**
  * Builds the hub's fastify app from its dependencies, without listening (tests use `inject`,
  * or `listen({ port: 0 })` for socket.io). Composition: services (auth, ingest, fleet) over the
- * stores passed in; routes (health, sign-in, agent API, fleet, DICOMweb, web pages), every one
+ * stores passed in, and the dispatch engine passed in started (its owner stops it after
+ * `close()`); ingest opens each study's case (dispatch/study-cases.ts) and the catalog follows
+ * the case; routes (health, sign-in, agent API, fleet, dispatch, DICOMweb, web pages), every one
  * declaring its access (deny by default, see auth/guard.ts); socket.io attached to app.server
- * for the live fleet page. Errors answer ErrorBody with a stable code, never a stack trace.
- * Requests are logged without query strings (QIDO queries can carry patient attributes).
+ * for the live pages (/fleet, /dispatch). Errors answer ErrorBody with a stable code, never a
+ * stack trace. Requests are logged without query strings (QIDO queries can carry patient attributes).
  */
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import cookie from '@fastify/cookie';
@@ -39,6 +41,13 @@ import { registerQido } from './dicomweb/qido.ts';
 import { registerWado } from './dicomweb/wado.ts';
 import { registerWeb, sendLoginPage } from './web/routes.ts';
 import { KeyedMutex } from './storage/keyed-mutex.ts';
+import type { DispatchEngine } from './dispatch/engine.ts';
+import { dispatchRoutes, type DispatchPrincipal } from './dispatch/routes.ts';
+import { StudyCases, studyCaseOf } from './dispatch/study-cases.ts';
+import type { WebChannel } from './notify/channels/web.ts';
+import type { Principal } from './auth/authenticator.ts';
+import { admitSocket, recheckSockets } from './auth/socket-auth.ts';
+import { DISPATCH_NAMESPACE } from '../protocol/dispatch.ts';
 
 export interface HubDeps {
   clock: Clock;
@@ -48,9 +57,25 @@ export interface HubDeps {
   audit: AuditLog;
   objects: InstanceObjects;
   indexes: StudyIndexes;
+  /** The dispatch engine, started, and the live alert channel it was built with. */
+  dispatch: HubDispatch;
   options?: Partial<HubOptions>;
   /** Hub software version reported by the health endpoint. */
   version?: string;
+}
+
+export interface HubDispatch {
+  engine: DispatchEngine;
+  webChannel: WebChannel;
+}
+
+/** The dispatch routes' view of a signed-in user (role and dispatch links). */
+export function dispatchPrincipalOf(p: Principal | undefined): DispatchPrincipal | null {
+  if (!p || p.kind !== 'user') return null;
+  const d: DispatchPrincipal = { role: p.role, userId: p.userId };
+  if (p.radiologistId) d.radiologistId = p.radiologistId;
+  if (p.siteIds) d.siteIds = p.siteIds;
+  return d;
 }
 
 export interface HubApp {
@@ -60,6 +85,7 @@ export interface HubApp {
   /** Every route with its declared access (the inventory the auth sweep test walks). */
   routes: RouteEntry[];
   archive: ArchiveSweep;
+  studyCases: StudyCases;
   /** Marks the hub as stopping (health says so, uploads get 503) and closes the app. */
   close(): Promise<void>;
 }
@@ -83,11 +109,22 @@ export async function buildApp(deps: HubDeps): Promise<HubApp> {
   const studyLocks = new KeyedMutex();
   const sessions = new SessionStore(clock, options.sessionIdleMs, options.sessionMaxMs);
   const auth = new Authenticator(deps.identities, sessions);
+  const { engine } = deps.dispatch;
   const fleet = new FleetState({
     clock,
     identities: deps.identities,
     catalog: deps.catalog,
     thresholds: { staleAfterMs: options.staleAfterMs, offlineAfterMs: options.offlineAfterMs },
+    caseOf: (uid) => studyCaseOf(engine.summary(uid)),
+  });
+  const studyCases = new StudyCases({
+    clock,
+    logger,
+    engine,
+    catalog: deps.catalog,
+    identities: deps.identities,
+    studyLocks,
+    publish: (record) => fleet.studyChanged(record),
   });
   const ingest = new IngestService({
     clock,
@@ -99,6 +136,7 @@ export async function buildApp(deps: HubDeps): Promise<HubApp> {
     studyLocks,
     maxInstanceBytes: options.maxInstanceBytes,
     onStudyChanged: (s) => fleet.studyChanged(s),
+    onStudyStored: (e) => studyCases.studyStored(e),
   });
   const context: HubContext = {
     clock,
@@ -142,18 +180,35 @@ export async function buildApp(deps: HubDeps): Promise<HubApp> {
   registerWeb(app, context);
 
   const io = new SocketServer(app.server, { serveClient: false, cors: undefined, maxHttpBufferSize: 64 * 1024 });
-  const detachFleet = attachFleetSocket(io, fleet, auth, (header) => app.parseCookie(header), { clock, recheckMs: options.socketRecheckMs });
+  const parseCookie = (header: string) => app.parseCookie(header);
+  const detachFleet = attachFleetSocket(io, fleet, auth, parseCookie, { clock, recheckMs: options.socketRecheckMs });
+  const anyUser = () => true;
+  await app.register(dispatchRoutes, {
+    engine,
+    io,
+    webChannel: deps.dispatch.webChannel,
+    authenticate: async (request) => dispatchPrincipalOf(request.principal),
+    authenticateSocket: async (socket) => {
+      const a = await admitSocket(socket, auth, parseCookie, anyUser);
+      return a.ok ? dispatchPrincipalOf(a.principal) : null;
+    },
+  });
+  const stopDispatchRecheck = recheckSockets(io.of(DISPATCH_NAMESPACE), auth, anyUser, clock, options.socketRecheckMs);
   app.addHook('preClose', (done) => {
     context.state.status = 'stopping';
     io.local.disconnectSockets(true);
     done();
   });
-  app.addHook('onClose', (_instance, done) => {
+  app.addHook('onClose', async () => {
     archive.stop();
     detachFleet();
+    stopDispatchRecheck();
+    studyCases.close();
+    await studyCases.idle();
     fleet.close();
-    io.close(() => done());
+    await new Promise<void>((resolve) => io.close(() => resolve()));
   });
+  await studyCases.recover();
   archive.start();
   await app.ready();
 
@@ -163,6 +218,7 @@ export async function buildApp(deps: HubDeps): Promise<HubApp> {
     context,
     routes,
     archive,
+    studyCases,
     async close() {
       context.state.status = 'stopping';
       await app.close();

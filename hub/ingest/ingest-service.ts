@@ -8,6 +8,9 @@
  * written, catalog healed if it lagged); same UID, other bytes → `new-version`, kept and the
  * study flagged. A study belongs to the agent that first wrote to it; others get 403.
  * Writes to one study are serialised; different studies proceed in parallel.
+ * `onStudyStored` (dispatch: open the study's case at its first instance) runs inside the
+ * study's lock before the acknowledgement, after every stored instance, duplicate or manifest:
+ * if it fails, the upload fails and the agent's retry (a duplicate) runs it again.
  */
 import { readDicomHeader, DicomParseError, type DicomHeader } from '../../lib/dicom/header.ts';
 import { isWellFormedUid } from '../../lib/dicom/uid.ts';
@@ -34,6 +37,14 @@ export interface IngestDeps {
   studyLocks: KeyedMutex;
   maxInstanceBytes: number;
   onStudyChanged: (study: StudyRecord) => void;
+  /** Awaited before the 2xx, inside the study's lock (it must not take that lock). */
+  onStudyStored?: (e: StudyStored) => Promise<void>;
+}
+
+/** A study's record after an upload or a manifest, and before it (undefined: first instance). */
+export interface StudyStored {
+  record: StudyRecord;
+  previous: StudyRecord | undefined;
 }
 
 export interface UploadRequest {
@@ -129,7 +140,8 @@ export class IngestService {
     if (same) {
       await objects.discard(received);
       // Heal a catalog that lags its index (crash between the two on a previous attempt).
-      if (lagsBehind(existing, index.totals())) await this.#putStudy(existing, req, h, index.totals(), at);
+      const record = lagsBehind(existing, index.totals()) ? await this.#putStudy(existing, req, h, index.totals(), at) : existing!;
+      await this.#d.onStudyStored?.({ record, previous: existing });
       await audit.record({
         event: 'instances-transferred', action: 'upload', actor: { kind: 'agent', id: req.agentId }, outcome: 'success',
         studyInstanceUid: studyUid, seriesInstanceUid: h.seriesInstanceUid, sopInstanceUid: req.sopInstanceUid,
@@ -164,7 +176,8 @@ export class IngestService {
       throw storageError(err);
     }
     const status = previous ? 'new-version' : 'stored';
-    await this.#putStudy(existing, req, h, index.totals(), at);
+    const record = await this.#putStudy(existing, req, h, index.totals(), at);
+    await this.#d.onStudyStored?.({ record, previous: existing });
     await audit.record({
       event: 'instances-transferred', action: 'upload', actor: { kind: 'agent', id: req.agentId }, outcome: 'success',
       studyInstanceUid: studyUid, seriesInstanceUid: h.seriesInstanceUid, sopInstanceUid: req.sopInstanceUid,
@@ -174,7 +187,7 @@ export class IngestService {
     return { httpStatus: 201, result: { status, sopInstanceUid: req.sopInstanceUid, studyInstanceUid: studyUid, sha256: received.sha256, version, storedAt: at } };
   }
 
-  async #putStudy(existing: StudyRecord | undefined, req: UploadRequest, h: DicomHeader, totals: ReturnType<Awaited<ReturnType<StudyIndexes['get']>>['totals']>, at: string): Promise<void> {
+  async #putStudy(existing: StudyRecord | undefined, req: UploadRequest, h: DicomHeader, totals: ReturnType<Awaited<ReturnType<StudyIndexes['get']>>['totals']>, at: string): Promise<StudyRecord> {
     const cut = (v: string | undefined, n: number) => (v === undefined ? undefined : v.slice(0, n));
     const record = recordInstance(existing, {
       studyInstanceUid: h.studyInstanceUid,
@@ -188,6 +201,7 @@ export class IngestService {
         accessionNumber: cut(h.accessionNumber, 64),
         studyDescription: cut(h.studyDescription, 200),
         referringPhysicianName: cut(h.referringPhysicianName, 200),
+        bodyPartExamined: cut(h.bodyPartExamined?.trim(), 64),
       },
       patient: {
         name: cut(h.patientName, 200),
@@ -205,6 +219,7 @@ export class IngestService {
       throw storageError(err);
     }
     this.#d.onStudyChanged(record);
+    return record;
   }
 
   /** Records the agent's list of a study's instances; the study completes when all are here. */
@@ -235,6 +250,7 @@ export class IngestService {
         studyInstanceUid: m.studyInstanceUid, count: m.instances.length, result: record.status, ...(ip ? { ip } : {}),
       });
       this.#d.onStudyChanged(record);
+      await this.#d.onStudyStored?.({ record, previous: existing });
       return {
         studyInstanceUid: m.studyInstanceUid,
         expected: record.instancesExpected ?? m.instances.length,
