@@ -39,7 +39,7 @@ import { registerFleet } from './fleet/routes.ts';
 import { attachFleetSocket } from './fleet/socket.ts';
 import { registerQido } from './dicomweb/qido.ts';
 import { registerWado } from './dicomweb/wado.ts';
-import { registerWeb, sendLoginPage } from './web/routes.ts';
+import { registerWeb, sendForbiddenPage, sendLoginPage } from './web/routes.ts';
 import { KeyedMutex } from './storage/keyed-mutex.ts';
 import type { DispatchEngine } from './dispatch/engine.ts';
 import { dispatchRoutes, type DispatchPrincipal } from './dispatch/routes.ts';
@@ -276,6 +276,7 @@ function installErrorHandling(app: FastifyInstance, ctx: HubContext): void {
     }
     if (!request.raw.complete) reply.header('connection', 'close');
     if (status === 401 && request.routeOptions.config.page) return sendLoginPage(request, reply, ctx, 401);
+    if (status === 403 && request.routeOptions.config.page) return sendForbiddenPage(request, reply, ctx);
     if (status === 429 && err.code === 'RELAIS_AUTH_THROTTLED' && !reply.hasHeader('retry-after')) reply.header('retry-after', '60');
     return reply.code(status).type('application/json; charset=utf-8').send(err.body());
   });

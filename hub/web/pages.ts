@@ -48,7 +48,28 @@ export function loginPage(lang: Lang): string {
   );
 }
 
-export function fleetPage(lang: Lang): string {
+/** A page of the navigation bar (only those the signed-in user may open are passed). */
+export interface NavItem {
+  href: string;
+  key: TextKey;
+}
+
+function topHeader(lang: Lang, titleKey: TextKey, nav: readonly NavItem[], current: string): string {
+  const d = DICTIONARIES[lang];
+  const tx = (k: TextKey) => `data-t="${k}">${d[k]}`;
+  const links = nav.map((n) => `<a href="${n.href}"${n.href === current ? ' aria-current="page"' : ''} ${tx(n.key)}</a>`).join('');
+  return `<header class="top">
+  <span class="brand">${d.appName}</span><h1 ${tx(titleKey)}</h1>
+  <nav class="nav" aria-label="${d.appName}">${links}</nav>
+  <span id="live-state" class="live-state off" ${tx('disconnected')}</span>
+  <span class="spacer"></span>
+  <span class="who"><span ${tx('signedInAs')}</span> <span id="who"></span></span>
+  ${langSwitch(lang)}
+  <button id="sign-out" class="ghost" type="button" ${tx('signOut')}</button>
+</header>`;
+}
+
+export function fleetPage(lang: Lang, nav: readonly NavItem[] = []): string {
   const d = DICTIONARIES[lang];
   const tx = (k: TextKey) => `data-t="${k}">${d[k]}`;
   const th = (k: TextKey) => `<th ${tx(k)}</th>`;
@@ -56,14 +77,7 @@ export function fleetPage(lang: Lang): string {
     lang,
     `${d.appName} — ${d.fleetTitle}`,
     'fleet',
-    `<header class="top">
-  <span class="brand">${d.appName}</span><h1 ${tx('fleetTitle')}</h1>
-  <span id="live-state" class="live-state off" ${tx('disconnected')}</span>
-  <span class="spacer"></span>
-  <span class="who"><span ${tx('signedInAs')}</span> <span id="who"></span></span>
-  ${langSwitch(lang)}
-  <button id="sign-out" class="ghost" type="button" ${tx('signOut')}</button>
-</header>
+    `${topHeader(lang, 'fleetTitle', nav, '/')}
 <main>
   <section class="panel" aria-labelledby="agents-title">
     <h2><span id="agents-title" ${tx('agents')}</span><span id="agents-summary" class="summary"></span></h2>
@@ -77,5 +91,93 @@ export function fleetPage(lang: Lang): string {
   </section>
 </main>`,
     'fleet.js',
+  );
+}
+
+export function rotaPage(lang: Lang, nav: readonly NavItem[]): string {
+  const d = DICTIONARIES[lang];
+  const tx = (k: TextKey) => `data-t="${k}">${d[k]}`;
+  const panel = (id: string, title: TextKey) =>
+    `<section class="panel" id="${id}" aria-labelledby="${id}-title"><h2><span id="${id}-title" ${tx(title)}</span></h2><div class="panel-body" id="${id}-body"></div></section>`;
+  return shell(
+    lang,
+    `${d.appName} — ${d.rotaTitle}`,
+    'rota',
+    `${topHeader(lang, 'rotaTitle', nav, '/rota')}
+<main>
+  <div id="page-message" class="page-message" role="status"></div>
+  <section class="panel" id="oncall" aria-labelledby="oncall-title">
+    <h2><span id="oncall-title" ${tx('onCallTitle')}</span><span id="channels" class="summary"></span></h2>
+    <div id="oncall-body" class="oncall-grid"></div>
+  </section>
+  <p id="read-only" class="note" hidden ${tx('readOnlyNote')}</p>
+  ${panel('overrides', 'overridesTitle')}
+  ${panel('swaps', 'swapsTitle')}
+  ${panel('radiologists', 'radiologistsTitle')}
+  ${panel('teams', 'teamsTitle')}
+  ${panel('patterns', 'patternsTitle')}
+  ${panel('sites', 'sitesTitle')}
+  ${panel('agreements', 'agreementsTitle')}
+  ${panel('rules', 'rulesTitle')}
+  ${panel('operators', 'operatorsTitle')}
+  ${panel('policy', 'policyTitle')}
+  ${panel('transfer', 'importExportTitle')}
+  ${panel('planned', 'plannedTitle')}
+</main>`,
+    'rota.js',
+  );
+}
+
+export function casesPage(lang: Lang, nav: readonly NavItem[]): string {
+  const d = DICTIONARIES[lang];
+  const tx = (k: TextKey) => `data-t="${k}">${d[k]}`;
+  const panel = (id: string, title: TextKey) =>
+    `<section class="panel" id="${id}" aria-labelledby="${id}-title"><h2><span id="${id}-title" ${tx(title)}</span><span id="${id}-count" class="summary"></span></h2><div class="panel-body" id="${id}-body"></div></section>`;
+  return shell(
+    lang,
+    `${d.appName} — ${d.casesTitle}`,
+    'cases',
+    `${topHeader(lang, 'casesTitle', nav, '/cases')}
+<main>
+  <div id="page-message" class="page-message" role="status"></div>
+  <section class="panel" aria-labelledby="counters-title"><h2><span id="counters-title" ${tx('countersTitle')}</span></h2><div id="counters" class="tiles"></div></section>
+  ${panel('alerts', 'alertsTitle')}
+  ${panel('waiting', 'waitingTitle')}
+  ${panel('escalating', 'escalatingTitle')}
+  ${panel('deadlines', 'deadlinesTitle')}
+  ${panel('open', 'openTitle')}
+  ${panel('timeline', 'timelineTitle')}
+</main>`,
+    'cases.js',
+  );
+}
+
+export function myCasesPage(lang: Lang, nav: readonly NavItem[]): string {
+  const d = DICTIONARIES[lang];
+  const tx = (k: TextKey) => `data-t="${k}">${d[k]}`;
+  return shell(
+    lang,
+    `${d.appName} — ${d.myCasesTitle}`,
+    'my-cases',
+    `${topHeader(lang, 'myCasesTitle', nav, '/my-cases')}
+<main>
+  <div id="page-message" class="page-message" role="status"></div>
+  <p class="note" ${tx('myCasesIntro')}</p>
+  <section class="panel" aria-labelledby="mine-title"><h2><span id="mine-title" ${tx('myCasesTitle')}</span><span id="mine-count" class="summary"></span></h2><div class="panel-body" id="mine-body"></div></section>
+</main>`,
+    'my-cases.js',
+  );
+}
+
+export function forbiddenPage(lang: Lang, nav: readonly NavItem[]): string {
+  const d = DICTIONARIES[lang];
+  const tx = (k: TextKey) => `data-t="${k}">${d[k]}`;
+  return shell(
+    lang,
+    `${d.appName} — ${d.forbiddenTitle}`,
+    'forbidden',
+    `${topHeader(lang, 'forbiddenTitle', nav, '')}
+<main><section class="panel"><div class="panel-body"><p ${tx('forbiddenText')}</p><p><a href="/" ${tx('backHome')}</a></p></div></section></main>`,
+    'nav.js',
   );
 }

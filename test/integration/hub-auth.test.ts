@@ -110,6 +110,15 @@ test('S3: dispatch routes follow the role matrix (403 outside it, never 401/403 
       }
     }
   }
+  // The pages follow the same matrix (403: an "access refused" page).
+  const pages: Record<string, readonly Role[]> = { '/rota': ['operator', 'admin'], '/cases': ['operator', 'admin'], '/my-cases': ['radiologist'] };
+  for (const [path, allowed] of Object.entries(pages)) {
+    for (const role of ROLES) {
+      const res = await t.hub.app.inject({ url: path, headers: bearer(t.tokens[role]) });
+      assert.equal(res.statusCode, allowed.includes(role) ? 200 : 403, `${path} as ${role}`);
+      assert.match(String(res.headers['content-type']), /^text\/html/);
+    }
+  }
   // Operators may put someone else on call (overrides), not edit the rest of the rota.
   const team = await t.hub.app.inject({ method: 'PUT', url: '/api/v1/dispatch/rota/teams/x', headers: bearer(t.tokens.operator), payload: {} });
   assert.equal(team.statusCode, 403);
