@@ -163,7 +163,7 @@ export async function loadHubConfig(flags: HubConfigFlags, opts: { env?: NodeJS.
   const smsUrl = flags.smsUrl ?? file.sms?.url;
   if (smsUrl) {
     if (!urlOk(smsUrl, ['http:', 'https:'])) throw new HubConfigError(t.badUrl('SMS', smsUrl));
-    const token = env.RELAIS_SMS_TOKEN ?? file.sms?.token;
+    const token = env.RELAIS_SMS_TOKEN || file.sms?.token; // an empty variable is unset
     if (!token) throw new HubConfigError(t.smsToken);
     const sender = flags.smsSender ?? file.sms?.sender ?? 'RELAIS';
     if (sender.length < 1 || sender.length > 11) throw new HubConfigError(t.badSender(sender));
@@ -175,7 +175,7 @@ export async function loadHubConfig(flags: HubConfigFlags, opts: { env?: NodeJS.
     if (!u) throw new HubConfigError(t.badUrl('SMTP', flags.smtpUrl));
     if (u.username || u.password) throw new HubConfigError(t.secretOnArgv);
   }
-  const smtpUrl = flags.smtpUrl ?? env.RELAIS_SMTP_URL ?? file.email?.smtpUrl;
+  const smtpUrl = flags.smtpUrl ?? (env.RELAIS_SMTP_URL || file.email?.smtpUrl);
   if (smtpUrl) {
     if (!urlOk(smtpUrl, ['smtp:', 'smtps:'])) throw new HubConfigError(t.badUrl('SMTP', smtpUrl.replace(/\/\/[^@/]*@/, '//…@')));
     const from = flags.mailFrom ?? file.email?.from;
