@@ -110,14 +110,15 @@ export async function buildApp(deps: HubDeps): Promise<HubApp> {
   const sessions = new SessionStore(clock, options.sessionIdleMs, options.sessionMaxMs);
   const auth = new Authenticator(deps.identities, sessions);
   const { engine } = deps.dispatch;
+  let studyCases: StudyCases | undefined; // built next: it publishes through the fleet
   const fleet = new FleetState({
     clock,
     identities: deps.identities,
     catalog: deps.catalog,
     thresholds: { staleAfterMs: options.staleAfterMs, offlineAfterMs: options.offlineAfterMs },
-    caseOf: (uid) => studyCaseOf(engine.summary(uid)),
+    caseOf: (uid) => studyCaseOf(studyCases?.summaryOf(uid)),
   });
-  const studyCases = new StudyCases({
+  const cases = new StudyCases({
     clock,
     logger,
     engine,
@@ -126,6 +127,7 @@ export async function buildApp(deps: HubDeps): Promise<HubApp> {
     studyLocks,
     publish: (record) => fleet.studyChanged(record),
   });
+  studyCases = cases;
   const ingest = new IngestService({
     clock,
     logger,
@@ -136,7 +138,7 @@ export async function buildApp(deps: HubDeps): Promise<HubApp> {
     studyLocks,
     maxInstanceBytes: options.maxInstanceBytes,
     onStudyChanged: (s) => fleet.studyChanged(s),
-    onStudyStored: (e) => studyCases.studyStored(e),
+    onStudyStored: (e) => cases.studyStored(e),
   });
   const context: HubContext = {
     clock,
@@ -190,7 +192,8 @@ export async function buildApp(deps: HubDeps): Promise<HubApp> {
     authenticate: async (request) => dispatchPrincipalOf(request.principal),
     authenticateSocket: async (socket) => {
       const a = await admitSocket(socket, auth, parseCookie, anyUser);
-      return a.ok ? dispatchPrincipalOf(a.principal) : null;
+      if (!a.ok) throw new Error(a.code);
+      return dispatchPrincipalOf(a.principal);
     },
   });
   const stopDispatchRecheck = recheckSockets(io.of(DISPATCH_NAMESPACE), auth, anyUser, clock, options.socketRecheckMs);
@@ -203,12 +206,12 @@ export async function buildApp(deps: HubDeps): Promise<HubApp> {
     archive.stop();
     detachFleet();
     stopDispatchRecheck();
-    studyCases.close();
-    await studyCases.idle();
+    cases.close();
+    await cases.idle();
     fleet.close();
     await new Promise<void>((resolve) => io.close(() => resolve()));
   });
-  await studyCases.recover();
+  await cases.recover();
   archive.start();
   await app.ready();
 
@@ -218,7 +221,7 @@ export async function buildApp(deps: HubDeps): Promise<HubApp> {
     context,
     routes,
     archive,
-    studyCases,
+    studyCases: cases,
     async close() {
       context.state.status = 'stopping';
       await app.close();

@@ -117,7 +117,18 @@ export async function runHubFromCli(opts: HubCliOptions): Promise<number> {
   const offline = positive(opts.offlineSeconds, 'offline-seconds');
   if (offline) options.offlineAfterMs = offline * 1000;
   const alerts = alertChannels(config, clock);
-  const dispatch = await openDispatch(dataDir, { clock, logger, channels: alerts.channels, hubZone: config.zone });
+  let dispatch: Awaited<ReturnType<typeof openDispatch>>;
+  try {
+    dispatch = await openDispatch(dataDir, { clock, logger, channels: alerts.channels, hubZone: config.zone });
+  } catch (err) {
+    // A rota or case file that does not validate: refuse to run blind, say which and why.
+    process.stderr.write(`dispatch: ${(err as Error).message}\n`);
+    alerts.close();
+    await stores.close();
+    await lock.release();
+    process.exitCode = 1;
+    return 1;
+  }
   logger.info({ channels: configuredChannels(config), zone: config.zone }, 'dispatch started');
   const hub = await buildApp({ clock, logger, ...stores, dispatch, options, version: await packageVersion() });
   const address = await hub.app.listen({ port, host: opts.host ?? '127.0.0.1' });

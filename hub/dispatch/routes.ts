@@ -46,6 +46,7 @@ export interface DispatchRoutesOptions {
   authenticate: (req: FastifyRequest) => Promise<DispatchPrincipal | null>;
   /** socket.io server attached to the app's HTTP server; the `/dispatch` namespace is opened on it. */
   io?: Server;
+  /** Null → RELAIS_AUTH_MISSING; a rejection with a `RELAIS_AUTH_*` message → that code. */
   authenticateSocket?: (socket: Socket) => Promise<DispatchPrincipal | null>;
   /** The engine's live channel, bound here to the namespace's rooms. */
   webChannel?: WebChannel;
@@ -369,7 +370,7 @@ export async function dispatchRoutes(app: FastifyInstance, o: DispatchRoutesOpti
           socket.data.principal = p;
           next();
         },
-        () => next(new Error('RELAIS_AUTH_INVALID')),
+        (err: Error) => next(new Error(/^RELAIS_AUTH_[A-Z]+$/.test(err.message) ? err.message : 'RELAIS_AUTH_INVALID')),
       );
     });
     nsp.on('connection', (socket) => {

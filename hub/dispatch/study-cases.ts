@@ -5,7 +5,11 @@
  *   an emergency radiologist is better told at once, and sees the transfer's progress), before
  *   that upload is acknowledged; `siteId` is the sending agent's site, urgency the upload's
  *   (`relais-urgency` / manifest), modality and body part the catalog's header attributes.
- *   Nothing else goes to the engine: no patient identity. The case id is the Study Instance UID.
+ *   Nothing else goes to the engine: no patient identity. The case id is the Study Instance UID,
+ *   unless `resolveCaseId` names another (issue 7: the request the study answers, matched by
+ *   accession number or study UID — the engine then attaches the images to that case).
+ * - An engine refusal of the study's facts (a validation error: permanent) is logged and does
+ *   not fail the upload (the images must still be kept); storage errors do fail it (retried).
  * - When the transfer completes, the case's timeline says so once.
  * - The catalog's study status follows the case (assigned, acknowledged, reported, delivered,
  *   held; otherwise the transfer's receiving/complete), written under the study's lock, and
@@ -16,6 +20,7 @@
 import type { Clock } from '../../lib/clock.ts';
 import type { Logger } from '../../lib/logger.ts';
 import type { CaseState, WorklistItem } from '../../protocol/dispatch.ts';
+import { ProtocolValidationError } from '../../protocol/validate.ts';
 import type { StudyCase, StudyStatus } from '../../protocol/fleet.ts';
 import type { IdentityStore } from '../../provisioning/identity-store.ts';
 import { agentSiteId } from '../../provisioning/identity-schema.ts';
@@ -35,6 +40,8 @@ export interface StudyCasesDeps {
   studyLocks: KeyedMutex;
   /** A study's record changed (status from its case): push it to live pages. */
   publish: (record: StudyRecord) => void;
+  /** The case a new study belongs to (default: a case of its own, id = Study Instance UID). */
+  resolveCaseId?: (record: StudyRecord) => Promise<string | undefined>;
 }
 
 const CASE_STATUSES: ReadonlySet<string> = new Set<CaseState>(['assigned', 'acknowledged', 'reported', 'delivered', 'held']);
@@ -58,20 +65,35 @@ export class StudyCases {
   readonly #queued = new Set<string>();
   readonly #completeNoted = new Set<string>();
   readonly #pending = new Set<Promise<void>>();
+  /** Study Instance UID → case id, where they differ (request-first cases). */
+  readonly #caseIds = new Map<string, string>();
   readonly #off: () => void;
 
   constructor(deps: StudyCasesDeps) {
     this.#d = deps;
+    for (const c of deps.engine.cases((x) => !!x.studyInstanceUid && x.studyInstanceUid !== x.caseId)) this.#caseIds.set(c.studyInstanceUid!, c.caseId);
     this.#off = deps.engine.onCase((c) => {
-      if (c.studyInstanceUid) this.#sync(c.studyInstanceUid);
+      if (!c.studyInstanceUid) return;
+      if (c.studyInstanceUid !== c.caseId) this.#caseIds.set(c.studyInstanceUid, c.caseId);
+      this.#sync(c.studyInstanceUid);
     });
+  }
+
+  /** The case id of a study (its own UID unless it answers a request). */
+  caseIdOf(studyInstanceUid: string): string {
+    return this.#caseIds.get(studyInstanceUid) ?? studyInstanceUid;
+  }
+
+  /** The list view of a study's case, if it has one. */
+  summaryOf(studyInstanceUid: string): WorklistItem | undefined {
+    return this.#d.engine.summary(this.caseIdOf(studyInstanceUid));
   }
 
   /** Ingest's hook (inside the study's lock, before the 2xx): opens the case, notes completion. */
   async studyStored(e: StudyStored): Promise<void> {
     const r = e.record;
     if (r.instancesReceived === 0) return; // a manifest ahead of its images: the first instance opens the case
-    if (!this.#d.engine.hasCase(r.studyInstanceUid)) {
+    if (!this.#d.engine.hasCase(this.caseIdOf(r.studyInstanceUid))) {
       if (r.status === 'delivered') return; // its case is closed and archived: nothing to reopen
       await this.#open(r);
     }
@@ -85,11 +107,10 @@ export class StudyCases {
       const uid = r.studyInstanceUid;
       await this.#d.studyLocks.run(uid, async () => {
         const current = (await this.#d.catalog.get(uid)) ?? r;
-        if (!this.#d.engine.hasCase(uid) && current.instancesReceived > 0 && current.status !== 'delivered') {
-          await this.#open(current);
-          opened++;
+        if (!this.#d.engine.hasCase(this.caseIdOf(uid)) && current.instancesReceived > 0 && current.status !== 'delivered') {
+          if (await this.#open(current)) opened++;
         }
-        if (current.completedAt !== null && this.#d.engine.hasCase(uid)) await this.#noteComplete(current);
+        if (current.completedAt !== null && this.#d.engine.hasCase(this.caseIdOf(uid))) await this.#noteComplete(current);
       });
       this.#sync(uid);
     }
@@ -106,29 +127,42 @@ export class StudyCases {
     this.#off();
   }
 
-  async #open(r: StudyRecord): Promise<void> {
+  /** Opens (or attaches to) the study's case; false when the engine refused the study's facts. */
+  async #open(r: StudyRecord): Promise<boolean> {
+    const uid = r.studyInstanceUid;
+    const caseId = (await this.#d.resolveCaseId?.(r)) ?? uid;
+    if (caseId !== uid) this.#caseIds.set(uid, caseId);
     const agent = await this.#d.identities.getAgent(r.agentId);
     const siteId = agent ? agentSiteId(agent) : r.agentId;
     const bodyPart = r.dicom.bodyPartExamined?.trim();
-    await this.#d.engine.onStudyReceived({
-      caseId: r.studyInstanceUid,
-      studyInstanceUid: r.studyInstanceUid,
-      siteId,
-      urgency: r.urgency,
-      modality: (r.modalities[0] ?? 'OT').slice(0, 16),
-      ...(bodyPart ? { bodyPart: bodyPart.slice(0, 64) } : {}),
-      receivedAt: r.firstReceivedAt,
-    });
+    try {
+      await this.#d.engine.onStudyReceived({
+        caseId,
+        studyInstanceUid: uid,
+        siteId,
+        urgency: r.urgency,
+        modality: (r.modalities[0] ?? 'OT').slice(0, 16),
+        ...(bodyPart ? { bodyPart: bodyPart.slice(0, 64) } : {}),
+        receivedAt: r.firstReceivedAt,
+      });
+      return true;
+    } catch (err) {
+      if (!(err instanceof ProtocolValidationError)) throw err;
+      // Permanent: retrying the upload cannot help, and the images must be kept. Logged loudly.
+      this.#d.logger.error({ agentId: r.agentId, siteId, errors: err.errors }, 'dispatch refused a study: no case opened (check the agent site id and the rota)');
+      return false;
+    }
   }
 
   async #noteComplete(r: StudyRecord): Promise<void> {
     const uid = r.studyInstanceUid;
     if (this.#completeNoted.has(uid)) return;
-    const c = this.#d.engine.getCase(uid);
+    const caseId = this.caseIdOf(uid);
+    const c = this.#d.engine.getCase(caseId);
     if (!c) return;
     if (!c.timeline.some((x) => x.type === 'images-complete')) {
       const n = r.instancesExpected ?? r.instancesReceived;
-      await this.#d.engine.note(uid, 'images-complete', { kind: 'site', id: c.siteId }, T.imagesComplete(n), { instances: n });
+      await this.#d.engine.note(caseId, 'images-complete', { kind: 'site', id: c.siteId }, T.imagesComplete(n), { instances: n });
     }
     this.#completeNoted.add(uid);
   }
@@ -142,7 +176,7 @@ export class StudyCases {
         this.#queued.delete(uid);
         const r = await this.#d.catalog.get(uid);
         if (!r) return;
-        const status = studyStatusFor(r, this.#d.engine.summary(uid)?.state);
+        const status = studyStatusFor(r, this.summaryOf(uid)?.state);
         let next = r;
         if (status !== r.status) {
           next = { ...r, status, updatedAt: new Date(this.#d.clock.now()).toISOString() };

@@ -25,6 +25,7 @@ import { openHubStores } from '../../hub/stores.ts';
 import { openDispatch } from '../../hub/dispatch/open-dispatch.ts';
 import { startSmsGateway, type SmsGateway } from '../../simulators/sms-gateway/server.ts';
 import { RadiologistBot } from '../../simulators/radiologist/bot.ts';
+import { io as connectSocket } from 'socket.io-client';
 import { startTestHub, prepare, agentHeaders, type TestHub, type PreparedInstance } from './hub-harness.ts';
 
 const START = '2026-06-02T20:00:00Z'; // 22:00 in Paris: the night shift
@@ -181,6 +182,17 @@ test('an uploaded study is assigned per the rota, taken in charge by the simulat
   await r.t.dispatch.engine.onReportDelivered({ caseId: study });
   await r.t.hub.studyCases.idle();
   assert.equal((await r.t.stores.catalog.get(study))?.status, 'delivered');
+});
+
+test('the /dispatch namespace refuses sockets without valid credentials', async (t) => {
+  const r = await running();
+  t.after(() => r.close());
+  for (const [auth, code] of [[{}, 'RELAIS_AUTH_MISSING'], [{ token: 'rlsu.nobody.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' }, 'RELAIS_AUTH_INVALID'], [{ token: r.t.agentA.credential }, 'RELAIS_AUTH_INVALID']] as const) {
+    const socket = connectSocket(`${r.url}/dispatch`, { auth, transports: ['websocket'], reconnection: false });
+    const err = await new Promise<Error>((resolve) => socket.once('connect_error', resolve));
+    socket.close();
+    assert.equal(err.message, code);
+  }
 });
 
 test('nobody takes it in charge: escalation to the back-up at the exact time on the manual clock, who takes it', { timeout: 60_000 }, async (t) => {

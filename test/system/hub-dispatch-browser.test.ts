@@ -2,7 +2,7 @@
  * The dispatch pages in a real browser (Debian chromium driven by playwright-core), French by
  * default: an administrator edits the rota — a form refuses a bad RPPS beside the field, the
  * hub refuses to delete a radiologist still in a team and says why, a replacement is added —
- * and sees who is on call change; an agent's study is then assigned to the replacement; the
+ * and sees who is on call change, and the CSV export carries it; an agent's study is then assigned to the replacement; the
  * operator's cases page shows it live with « assigné à … » and its timeline; the radiologist
  * takes it in charge from « Mes dossiers » and the operator's page follows without reload.
  * Screenshots of the rota, cases and « mes dossiers » pages go to test-results/.
@@ -97,6 +97,10 @@ test('an administrator edits the rota: field and rota refusals explained, a repl
   assert.match((await page.textContent('[data-team="neuro"] [data-oncall="next"]')) ?? '', /Dr Anne Neuro/, 'back after the replacement');
   assert.match((await page.textContent('#overrides table')) ?? '', /Dr Neuro au bloc/);
   assert.equal(t.dispatch.engine.rota.overrides.length, 1);
+  // The export links download the resolved shifts (session cookie), replacement included.
+  const csv = await page.evaluate(async () => (await fetch((document.querySelector('[data-export="csv"]') as HTMLAnchorElement).href)).text());
+  assert.match(csv, /Dr Bruno Back/);
+  assert.match(csv, /Dr Anne Neuro/);
   await page.screenshot({ path: join(SHOTS, 'hub-rota-fr.png'), fullPage: true });
   assert.deepEqual(errors, []);
   await page.context().close();
