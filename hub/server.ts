@@ -18,7 +18,7 @@ import { openHubStores } from './stores.ts';
 import { lockDataDir, DataDirLockedError } from './storage/data-dir-lock.ts';
 import { isLang } from './web/i18n.ts';
 import type { HubOptions } from './options.ts';
-import { HubConfigError, configuredChannels, loadHubConfig, type HubConfig } from './config.ts';
+import { HubConfigError, configuredChannels, loadHubConfig, type HubConfig, type HubConfigFlags } from './config.ts';
 import { openDispatch } from './dispatch/open-dispatch.ts';
 import type { ChannelAdapter } from './notify/types.ts';
 import { SmsChannel } from './notify/channels/sms.ts';
@@ -27,7 +27,7 @@ import { WebhookChannel } from './notify/channels/webhook.ts';
 import nodemailer from 'nodemailer';
 import type { Clock } from '../lib/clock.ts';
 
-export interface HubCliOptions {
+export interface HubCliOptions extends HubConfigFlags {
   data: string;
   port?: string;
   host?: string;
@@ -36,12 +36,6 @@ export interface HubCliOptions {
   maxInstanceMb?: string;
   staleSeconds?: string;
   offlineSeconds?: string;
-  config?: string;
-  zone?: string;
-  smsUrl?: string;
-  smsSender?: string;
-  smtpUrl?: string;
-  mailFrom?: string;
 }
 
 /** The alert channels of a configuration (real adapters: HTTP, SMTP); `close` ends SMTP pooling. */

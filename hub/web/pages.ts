@@ -94,79 +94,47 @@ export function fleetPage(lang: Lang, nav: readonly NavItem[] = []): string {
   );
 }
 
-export function rotaPage(lang: Lang, nav: readonly NavItem[]): string {
+/** A titled panel whose body (`#<id>-body`) and count (`#<id>-count`) the page's script fills. */
+function panel(lang: Lang, id: string, title: TextKey): string {
+  return `<section class="panel" id="${id}" aria-labelledby="${id}-title"><h2><span id="${id}-title" data-t="${title}">${DICTIONARIES[lang][title]}</span><span id="${id}-count" class="summary"></span></h2><div class="panel-body" id="${id}-body"></div></section>`;
+}
+
+/** A signed-in page: header with navigation, a message line, then `main`, run by `script`. */
+function appPage(lang: Lang, nav: readonly NavItem[], path: string, titleKey: TextKey, bodyClass: string, main: string, script: string): string {
   const d = DICTIONARIES[lang];
-  const tx = (k: TextKey) => `data-t="${k}">${d[k]}`;
-  const panel = (id: string, title: TextKey) =>
-    `<section class="panel" id="${id}" aria-labelledby="${id}-title"><h2><span id="${id}-title" ${tx(title)}</span></h2><div class="panel-body" id="${id}-body"></div></section>`;
-  return shell(
-    lang,
-    `${d.appName} — ${d.rotaTitle}`,
-    'rota',
-    `${topHeader(lang, 'rotaTitle', nav, '/rota')}
+  return shell(lang, `${d.appName} — ${d[titleKey]}`, bodyClass, `${topHeader(lang, titleKey, nav, path)}
 <main>
   <div id="page-message" class="page-message" role="status"></div>
-  <section class="panel" id="oncall" aria-labelledby="oncall-title">
-    <h2><span id="oncall-title" ${tx('onCallTitle')}</span><span id="channels" class="summary"></span></h2>
+${main}
+</main>`, script);
+}
+
+const panels = (lang: Lang, list: Array<[string, TextKey]>) => list.map(([id, title]) => `  ${panel(lang, id, title)}`).join('\n');
+
+export function rotaPage(lang: Lang, nav: readonly NavItem[]): string {
+  const d = DICTIONARIES[lang];
+  return appPage(lang, nav, '/rota', 'rotaTitle', 'rota', `  <section class="panel" id="oncall" aria-labelledby="oncall-title">
+    <h2><span id="oncall-title" data-t="onCallTitle">${d.onCallTitle}</span><span id="channels" class="summary"></span></h2>
     <div id="oncall-body" class="oncall-grid"></div>
   </section>
-  <p id="read-only" class="note" hidden ${tx('readOnlyNote')}</p>
-  ${panel('overrides', 'overridesTitle')}
-  ${panel('swaps', 'swapsTitle')}
-  ${panel('radiologists', 'radiologistsTitle')}
-  ${panel('teams', 'teamsTitle')}
-  ${panel('patterns', 'patternsTitle')}
-  ${panel('sites', 'sitesTitle')}
-  ${panel('agreements', 'agreementsTitle')}
-  ${panel('rules', 'rulesTitle')}
-  ${panel('operators', 'operatorsTitle')}
-  ${panel('policy', 'policyTitle')}
-  ${panel('transfer', 'importExportTitle')}
-  ${panel('planned', 'plannedTitle')}
-</main>`,
-    'rota.js',
-  );
+  <p id="read-only" class="note" hidden data-t="readOnlyNote">${d.readOnlyNote}</p>
+${panels(lang, [
+    ['overrides', 'overridesTitle'], ['swaps', 'swapsTitle'], ['radiologists', 'radiologistsTitle'], ['teams', 'teamsTitle'], ['patterns', 'patternsTitle'],
+    ['sites', 'sitesTitle'], ['agreements', 'agreementsTitle'], ['rules', 'rulesTitle'], ['operators', 'operatorsTitle'], ['policy', 'policyTitle'],
+    ['transfer', 'importExportTitle'], ['planned', 'plannedTitle'],
+  ])}`, 'rota.js');
 }
 
 export function casesPage(lang: Lang, nav: readonly NavItem[]): string {
   const d = DICTIONARIES[lang];
-  const tx = (k: TextKey) => `data-t="${k}">${d[k]}`;
-  const panel = (id: string, title: TextKey) =>
-    `<section class="panel" id="${id}" aria-labelledby="${id}-title"><h2><span id="${id}-title" ${tx(title)}</span><span id="${id}-count" class="summary"></span></h2><div class="panel-body" id="${id}-body"></div></section>`;
-  return shell(
-    lang,
-    `${d.appName} — ${d.casesTitle}`,
-    'cases',
-    `${topHeader(lang, 'casesTitle', nav, '/cases')}
-<main>
-  <div id="page-message" class="page-message" role="status"></div>
-  <section class="panel" aria-labelledby="counters-title"><h2><span id="counters-title" ${tx('countersTitle')}</span></h2><div id="counters" class="tiles"></div></section>
-  ${panel('alerts', 'alertsTitle')}
-  ${panel('waiting', 'waitingTitle')}
-  ${panel('escalating', 'escalatingTitle')}
-  ${panel('deadlines', 'deadlinesTitle')}
-  ${panel('open', 'openTitle')}
-  ${panel('timeline', 'timelineTitle')}
-</main>`,
-    'cases.js',
-  );
+  return appPage(lang, nav, '/cases', 'casesTitle', 'cases', `  <section class="panel" aria-labelledby="counters-title"><h2><span id="counters-title" data-t="countersTitle">${d.countersTitle}</span></h2><div id="counters" class="tiles"></div></section>
+${panels(lang, [['alerts', 'alertsTitle'], ['waiting', 'waitingTitle'], ['escalating', 'escalatingTitle'], ['deadlines', 'deadlinesTitle'], ['open', 'openTitle'], ['timeline', 'timelineTitle']])}`, 'cases.js');
 }
 
 export function myCasesPage(lang: Lang, nav: readonly NavItem[]): string {
   const d = DICTIONARIES[lang];
-  const tx = (k: TextKey) => `data-t="${k}">${d[k]}`;
-  return shell(
-    lang,
-    `${d.appName} — ${d.myCasesTitle}`,
-    'my-cases',
-    `${topHeader(lang, 'myCasesTitle', nav, '/my-cases')}
-<main>
-  <div id="page-message" class="page-message" role="status"></div>
-  <p class="note" ${tx('myCasesIntro')}</p>
-  <section class="panel" aria-labelledby="mine-title"><h2><span id="mine-title" ${tx('myCasesTitle')}</span><span id="mine-count" class="summary"></span></h2><div class="panel-body" id="mine-body"></div></section>
-</main>`,
-    'my-cases.js',
-  );
+  return appPage(lang, nav, '/my-cases', 'myCasesTitle', 'my-cases', `  <p class="note" data-t="myCasesIntro">${d.myCasesIntro}</p>
+${panels(lang, [['mine', 'myCasesTitle']])}`, 'my-cases.js');
 }
 
 export function forbiddenPage(lang: Lang, nav: readonly NavItem[]): string {

@@ -7,36 +7,19 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { execFile, type ChildProcess } from 'node:child_process';
 import { promisify } from 'node:util';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { REPO_ROOT, SHARED_CT, listFiles } from '../data.ts';
-import { prepare, agentHeaders } from './hub-harness.ts';
+import { SHARED_CT, listFiles } from '../data.ts';
+import { RELAIS_CLI as CLI, startHubProcess } from './hub-process.ts';
+import { prepare, putInstance } from './hub-harness.ts';
 import { DEMO_DISPATCH, seedDemoRota, takeInCharge, waitForAssignment } from '../../simulators/demo/dispatch.ts';
 import { DISPATCH_ROUTES } from '../../protocol/dispatch.ts';
 
-const CLI = join(REPO_ROOT, 'bin', 'relais.js');
 const run = promisify(execFile);
 const last = (out: string) => out.trim().split('\n').pop()!;
-
-function startHub(dir: string): { child: ChildProcess; url: Promise<string>; exit: Promise<number | null> } {
-  const child = spawn(process.execPath, [CLI, 'hub', '--data', dir, '--port', '0', '--log-level', 'warn'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let err = '';
-  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-  const exit = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-  const url = new Promise<string>((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /(http:\/\/[0-9.:]+)/.exec(out);
-      if (m) resolve(m[1]!);
-    });
-    void exit.then((code) => reject(new Error(`hub exited (${code}) before listening: ${err}`)));
-  });
-  return { child, url, exit };
-}
 
 test('demo dispatch on a real hub process: seeded rota, « assigné à … », taken in charge, clean stop, durable case', { timeout: 90_000 }, async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'relais-demo-dispatch-'));
@@ -53,16 +36,12 @@ test('demo dispatch on a real hub process: seeded rota, « assigné à … », t
     relais('provision', 'user', '--data', dir, '--name', 'radiologue', '--role', 'radiologist', '--radiologist-id', DEMO_DISPATCH.radiologistId),
   ]);
 
-  const first = startHub(dir);
+  const first = startHubProcess(['--data', dir, '--port', '0', '--log-level', 'warn']);
   hubs.push(first.child);
   const url = await first.url;
   await seedDemoRota(url, admin);
   const inst = await prepare(listFiles(SHARED_CT)[0]!);
-  const res = await fetch(`${url}/api/v1/instances/${inst.sop}`, {
-    method: 'PUT',
-    headers: agentHeaders(credential, { 'content-type': 'application/dicom', 'relais-sha256': inst.sha256, 'relais-urgency': 'emergency', 'relais-study-uid': inst.study }),
-    body: new Uint8Array(inst.bytes),
-  });
+  const res = await putInstance(url, credential, inst, 'emergency');
   assert.equal(res.status, 201);
   const assigned = await waitForAssignment(url, operator, inst.study, 10_000);
   assert.equal(assigned.text, "assigné à Dr Camille Martin : d'astreinte neuro (Garde régionale (démo)), 0 dossier ouvert sur 10");
@@ -72,7 +51,7 @@ test('demo dispatch on a real hub process: seeded rota, « assigné à … », t
   first.child.kill('SIGTERM');
   assert.equal(await first.exit, 0, 'graceful stop, dispatch engine included');
 
-  const second = startHub(dir);
+  const second = startHubProcess(['--data', dir, '--port', '0', '--log-level', 'warn']);
   hubs.push(second.child);
   const url2 = await second.url;
   const c = await fetch(`${url2}${DISPATCH_ROUTES.case(inst.study)}`, { headers: { authorization: `Bearer ${operator}` } });

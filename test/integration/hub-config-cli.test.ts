@@ -6,37 +6,22 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { execFile, type ChildProcess } from 'node:child_process';
 import { promisify } from 'node:util';
 import { mkdtemp, rm, writeFile, chmod, readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { REPO_ROOT, SHARED_CT, listFiles } from '../data.ts';
+import { SHARED_CT, listFiles } from '../data.ts';
+import { RELAIS_CLI as CLI, startHubProcess } from './hub-process.ts';
 import { waitFor } from '../fakes/wait.ts';
-import { prepare, agentHeaders } from './hub-harness.ts';
+import { prepare, putInstance } from './hub-harness.ts';
 import { startSmsGateway } from '../../simulators/sms-gateway/server.ts';
 import { demoRota, DEMO_DISPATCH } from '../../simulators/demo/dispatch.ts';
 
-const CLI = join(REPO_ROOT, 'bin', 'relais.js');
 const run = promisify(execFile);
 const last = (out: string) => out.trim().split('\n').pop()!;
 
-function hub(args: string[]): { child: ChildProcess; url: Promise<string>; exit: Promise<number | null>; stderr: () => string } {
-  const child = spawn(process.execPath, [CLI, 'hub', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, RELAIS_SMS_TOKEN: '' } });
-  let err = '';
-  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-  const exit = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-  const url = new Promise<string>((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /(http:\/\/[0-9.:]+)/.exec(out);
-      if (m) resolve(m[1]!);
-    });
-    void exit.then((code) => reject(new Error(`hub exited (${code}) before listening: ${err}`)));
-  });
-  return { child, url, exit, stderr: () => err };
-}
+const hub = (args: string[]) => startHubProcess(args, { ...process.env, RELAIS_SMS_TOKEN: '' });
 
 test('relais hub --config: the SMS gateway of a private config file gets the on-call radiologist\'s alert', { timeout: 90_000 }, async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'relais-hub-config-'));
@@ -58,8 +43,6 @@ test('relais hub --config: the SMS gateway of a private config file gets the on-
   const open = hub(['--data', data, '--port', '0', '--config', openConfig]);
   const argv = hub(['--data', data, '--port', '0', '--smtp-url', 'smtp://relais:motdepasse@127.0.0.1:25', '--mail-from', 'relais@hub.test', '--lang', 'en']);
   children.push(open.child, argv.child);
-  open.url.catch(() => {});
-  argv.url.catch(() => {});
   assert.equal(await open.exit, 2);
   assert.match(open.stderr(), /contient des secrets mais son mode est 0644/);
   assert.equal(await argv.exit, 2);
@@ -79,11 +62,7 @@ test('relais hub --config: the SMS gateway of a private config file gets the on-
   const seeded = await fetch(`${url}/api/v1/dispatch/rota`, { method: 'PUT', headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' }, body: JSON.stringify(r) });
   assert.equal(seeded.status, 200);
   const inst = await prepare(listFiles(SHARED_CT)[0]!);
-  const res = await fetch(`${url}/api/v1/instances/${inst.sop}`, {
-    method: 'PUT',
-    headers: agentHeaders(credential, { 'content-type': 'application/dicom', 'relais-sha256': inst.sha256, 'relais-urgency': 'emergency', 'relais-study-uid': inst.study }),
-    body: new Uint8Array(inst.bytes),
-  });
+  const res = await putInstance(url, credential, inst, 'emergency');
   assert.equal(res.status, 201);
   const sms = await waitFor(() => gateway.messages().find((m) => m.to === '+33612345678'), 'the SMS at the gateway', { timeoutMs: 15_000 });
   assert.match(sms.text, /^Relais : examen URGENT CT brain de Urgences de démonstration, réf\. [0-9A-Z]{6}, pour vous\./);

@@ -26,7 +26,7 @@ import { openDispatch } from '../../hub/dispatch/open-dispatch.ts';
 import { startSmsGateway, type SmsGateway } from '../../simulators/sms-gateway/server.ts';
 import { RadiologistBot } from '../../simulators/radiologist/bot.ts';
 import { io as connectSocket } from 'socket.io-client';
-import { startTestHub, prepare, agentHeaders, type TestHub, type PreparedInstance } from './hub-harness.ts';
+import { startTestHub, prepare, agentHeaders, putInstance, type TestHub, type PreparedInstance } from './hub-harness.ts';
 
 const START = '2026-06-02T20:00:00Z'; // 22:00 in Paris: the night shift
 const CLINICIAN_SMS = '+590690000001';
@@ -83,11 +83,7 @@ async function running(): Promise<Running> {
 }
 
 async function put(r: Running, inst: PreparedInstance, urgency = 'emergency'): Promise<void> {
-  const res = await fetch(`${r.url}/api/v1/instances/${inst.sop}`, {
-    method: 'PUT',
-    headers: agentHeaders(r.t.agentA.credential, { 'content-type': 'application/dicom', 'relais-sha256': inst.sha256, 'relais-urgency': urgency, 'relais-study-uid': inst.study }),
-    body: new Uint8Array(inst.bytes),
-  });
+  const res = await putInstance(r.url, r.t.agentA.credential, inst, urgency);
   assert.equal(res.status, 201, await res.text());
 }
 

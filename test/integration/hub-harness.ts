@@ -118,3 +118,12 @@ export async function upload(
 export function bearer(token: string): Record<string, string> {
   return { authorization: `Bearer ${token}` };
 }
+
+/** Uploads an instance over HTTP to a listening hub, as an agent does; returns the HTTP status. */
+export async function putInstance(url: string, credential: string, inst: PreparedInstance, urgency = 'emergency'): Promise<Response> {
+  return fetch(`${url}/api/v1/instances/${inst.sop}`, {
+    method: 'PUT',
+    headers: agentHeaders(credential, { 'content-type': 'application/dicom', [UPLOAD_HEADERS.sha256]: inst.sha256, [UPLOAD_HEADERS.urgency]: urgency, [UPLOAD_HEADERS.studyUid]: inst.study }),
+    body: new Uint8Array(inst.bytes),
+  });
+}

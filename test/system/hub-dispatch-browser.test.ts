@@ -11,9 +11,10 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium } from './chromium.ts';
 import { REPO_ROOT, SHARED_CT, listFiles } from '../data.ts';
-import { startTestHub, prepare, agentHeaders, type TestHub } from '../integration/hub-harness.ts';
+import { startTestHub, prepare, putInstance, type TestHub } from '../integration/hub-harness.ts';
 import { DEFAULT_DISPATCH_POLICY, type Rota } from '../../protocol/dispatch.ts';
 
 const SHOTS = join(REPO_ROOT, 'test-results');
@@ -41,10 +42,7 @@ before(async () => {
   t = await startTestHub({ rota: rota(), siteA: 'ch-mg', radiologistId: 'n2' });
   url = await t.hub.app.listen({ port: 0, host: '127.0.0.1' });
   await mkdir(SHOTS, { recursive: true });
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
+  browser = await launchChromium();
 });
 after(async () => {
   await browser?.close();
@@ -111,11 +109,7 @@ test('a study is assigned to whoever is on call; the operator watches it live, t
   const operator = await signedIn(t.tokens.operator, '/cases');
   await operator.page.waitForSelector('#live-state.on');
   for (const inst of ct) {
-    const res = await fetch(`${url}/api/v1/instances/${inst.sop}`, {
-      method: 'PUT',
-      headers: agentHeaders(t.agentA.credential, { 'content-type': 'application/dicom', 'relais-sha256': inst.sha256, 'relais-urgency': 'emergency', 'relais-study-uid': inst.study }),
-      body: new Uint8Array(inst.bytes),
-    });
+    const res = await putInstance(url, t.agentA.credential, inst, 'emergency');
     assert.equal(res.status, 201);
   }
   const study = ct[0]!.study;

@@ -6,10 +6,10 @@
  * with a reassign form. Alerts sent to the operators' room are listed as they come.
  * `/cases#<caseId>` opens that case's timeline. No patient data is ever received.
  */
-import { io, type Socket } from 'socket.io-client';
 import type { AlertEvent, DeadlineCounters, EscalationEvent, Rota, WorklistItem } from '../../../protocol/dispatch.ts';
 import { ApiError, api, el, when } from './dom.ts';
 import { startFrame } from './frame.ts';
+import { connectDispatch } from './dispatch-socket.ts';
 
 interface TimelineAnswer {
   caseId: string;
@@ -191,15 +191,8 @@ function start(): void {
     radiologists = r.radiologists;
     renderTimeline();
   }, () => {});
-  const socket: Socket = io('/dispatch', { withCredentials: true, transports: ['websocket', 'polling'] });
-  socket.on('connect', () => {
-    frame.setLive(true);
+  const socket = connectDispatch(frame, () => {
     void loadAll().catch(() => {});
-  });
-  socket.on('disconnect', () => frame.setLive(false));
-  socket.on('connect_error', (err) => {
-    frame.setLive(false);
-    if (/RELAIS_AUTH_(MISSING|INVALID)/.test(err.message)) location.replace('/login');
   });
   socket.on('case:update', (c: WorklistItem) => {
     cases.set(c.caseId, c);

@@ -4,10 +4,10 @@
  * here and a "take in charge" button (POST …/acknowledge: the clinician is told). Live over
  * /dispatch: an assignment, an escalation or a case change reloads the list.
  */
-import { io, type Socket } from 'socket.io-client';
 import type { AssignmentEvent, EscalationEvent, WorklistItem } from '../../../protocol/dispatch.ts';
 import { ApiError, api, el, when } from './dom.ts';
 import { startFrame } from './frame.ts';
+import { connectDispatch } from './dispatch-socket.ts';
 
 let items: WorklistItem[] = [];
 let linked = true;
@@ -78,15 +78,8 @@ async function load(): Promise<void> {
 }
 
 function start(): void {
-  const socket: Socket = io('/dispatch', { withCredentials: true, transports: ['websocket', 'polling'] });
-  socket.on('connect', () => {
-    frame.setLive(true);
+  const socket = connectDispatch(frame, () => {
     void load().catch(() => {});
-  });
-  socket.on('disconnect', () => frame.setLive(false));
-  socket.on('connect_error', (err) => {
-    frame.setLive(false);
-    if (/RELAIS_AUTH_(MISSING|INVALID)/.test(err.message)) location.replace('/login');
   });
   socket.on('assignment', (e: AssignmentEvent) => {
     frame.message(`${frame.tx('newAssignment')} ${e.item.reference} — ${e.explanation[frame.lang()]}`);

@@ -8,7 +8,7 @@
 import type { OnCallAnswer, OnCallEntry, Rota } from '../../../protocol/dispatch.ts';
 import { ApiError, api, el, fromLocalInput, toLocalInput, when, zoneName } from './dom.ts';
 import { startFrame, type Me } from './frame.ts';
-import { POLICY_FIELDS, SPECS, SWAP_FIELDS, buildFields, readFields, showFieldErrors, zonesDatalist, type CollectionSpec, type RenderContext } from './rota-forms.ts';
+import { POLICY_FIELDS, SPECS, SWAP_FIELDS, buildFields, readFields, showFieldErrors, zonesDatalist, type CollectionSpec, type FieldSpec, type RenderContext } from './rota-forms.ts';
 
 let rota: Rota | undefined;
 let onCall: OnCallAnswer | undefined;
@@ -197,19 +197,20 @@ async function remove(spec: CollectionSpec, id: string, body: HTMLElement): Prom
 
 // ---- swaps, policy, import/export -------------------------------------------------------------
 
-function renderSwaps(): void {
-  const body = document.getElementById('swaps-body');
-  if (!body || !rota) return;
-  const allowed = isAdmin() || me?.role === 'operator';
-  document.getElementById('swaps')!.hidden = !allowed;
-  if (!allowed) return;
-  const form = el('form', { id: 'form-swap', class: 'editor', novalidate: '' });
+/**
+ * A form over `fields`: checked on submit (errors beside the fields), then `send(item)`; the
+ * rota is reloaded and `done` shown, or the hub's refusal is shown under the form.
+ */
+function checkedForm(id: string, fields: FieldSpec[], base: Record<string, unknown> | undefined, editable: boolean, send: (item: Record<string, unknown>) => Promise<unknown>, done: string): Node[] {
+  const form = el('form', { id, class: 'editor', novalidate: '' });
   const message = el('div', { class: 'form-message', role: 'alert' });
-  form.append(buildFields('form-swap', SWAP_FIELDS, undefined, ctx()), el('div', { class: 'toolbar' }, el('button', { type: 'submit', class: 'primary' }, frame.tx('save'))));
+  form.append(buildFields(id, fields, base, ctx()));
+  if (editable) form.append(el('div', { class: 'toolbar' }, el('button', { type: 'submit', class: 'primary' }, frame.tx('save'))));
+  else form.querySelectorAll('input, select').forEach((i) => i.setAttribute('disabled', ''));
   form.addEventListener('submit', (e) => {
     e.preventDefault();
     void (async () => {
-      const read = readFields(form, SWAP_FIELDS, {}, rota!);
+      const read = readFields(form, fields, base ?? {}, rota!);
       showFieldErrors(form, read.errors, frame.tx);
       if (read.errors.length) {
         message.className = 'form-message error';
@@ -217,41 +218,31 @@ function renderSwaps(): void {
         return;
       }
       try {
-        await api('POST', '/api/v1/dispatch/rota/swaps', read.item);
+        await send(read.item);
         await reload();
-        frame.message(frame.tx('swapDone'));
+        frame.message(frame.tx(done));
       } catch (err) {
         showError(message, err);
       }
     })();
   });
-  body.replaceChildren(form, message);
+  return [form, message];
+}
+
+function renderSwaps(): void {
+  const body = document.getElementById('swaps-body');
+  if (!body || !rota) return;
+  const allowed = isAdmin() || me?.role === 'operator';
+  document.getElementById('swaps')!.hidden = !allowed;
+  if (!allowed) return;
+  body.replaceChildren(...checkedForm('form-swap', SWAP_FIELDS, undefined, true, (item) => api('POST', '/api/v1/dispatch/rota/swaps', item), 'swapDone'));
 }
 
 function renderPolicy(): void {
   const body = document.getElementById('policy-body');
   if (!body || !rota) return;
-  const form = el('form', { id: 'form-policy', class: 'editor', novalidate: '' });
-  const message = el('div', { class: 'form-message', role: 'alert' });
-  form.append(buildFields('form-policy', POLICY_FIELDS, rota.policy as unknown as Record<string, unknown>, ctx()));
-  if (isAdmin()) form.append(el('div', { class: 'toolbar' }, el('button', { type: 'submit', class: 'primary' }, frame.tx('save'))));
-  else form.querySelectorAll('input, select').forEach((i) => i.setAttribute('disabled', ''));
-  form.addEventListener('submit', (e) => {
-    e.preventDefault();
-    void (async () => {
-      const read = readFields(form, POLICY_FIELDS, rota!.policy as unknown as Record<string, unknown>, rota!);
-      showFieldErrors(form, read.errors, frame.tx);
-      if (read.errors.length) return;
-      try {
-        await api('PUT', '/api/v1/dispatch/rota', { ...rota!, policy: read.item });
-        await reload();
-        frame.message(frame.tx('saved'));
-      } catch (err) {
-        showError(message, err);
-      }
-    })();
-  });
-  body.replaceChildren(form, message);
+  const policy = rota.policy as unknown as Record<string, unknown>;
+  body.replaceChildren(...checkedForm('form-policy', POLICY_FIELDS, policy, isAdmin(), (item) => api('PUT', '/api/v1/dispatch/rota', { ...rota!, policy: item }), 'saved'));
 }
 
 function renderTransfer(): void {
