@@ -38,6 +38,7 @@ export function agentCommand(): Command {
     .option('--stations <list>', 'comma-separated AE titles of the scanners requests may name')
     .option('--pacs <host:port>', 'site PACS receiving the reports as DICOM (C-STORE)')
     .option('--pacs-ae <ae>', 'called AE title of the site PACS', 'PACS')
+    .option('--unsolicited <hold|dispatch>', 'a study matching no exam request: hold it for reconciliation at the hub, or dispatch it as it is', 'hold')
     .option('--report-objects <list>', 'report objects sent to the PACS: pdf, sr or pdf,sr', 'pdf,sr')
     .option('--channel-wait-seconds <n>', 'long-poll wait for messages from the hub', '25')
     .option('--log-level <level>', 'pino log level (fatal..trace); never changes behaviour', 'info')

@@ -73,6 +73,7 @@ export async function openClinical(
       urgencyOf: (id) => store.get(id)?.request.urgency,
     },
     onMatched: (requestId, uid) => desk.linkStudy(requestId, uid),
+    holdUnsolicited: c.unsolicited === 'hold',
   });
   await studies.open();
   let kinds: readonly ReportObjectKind[] = c.reportObjects;

@@ -56,6 +56,13 @@ export interface ClinicalConfig {
   /** Site PACS receiving reports; undefined = reports stay on the local page. */
   pacs: { host: string; port: number; calledAeTitle: string; callingAeTitle: string } | undefined;
   reportObjects: Array<'pdf' | 'sr'>;
+  /**
+   * A study that matches no exam request: `hold` (default) marks it for reconciliation at the
+   * hub (not dispatched until an operator reconciles it); `dispatch` sends it to the on-call
+   * radiologist as it is (sites that do not use requests). An identity that disagrees with a
+   * matched request is held either way.
+   */
+  unsolicited: 'hold' | 'dispatch';
   /** Long-poll wait asked of the hub, ms. */
   pollWaitMs: number;
 }
@@ -75,6 +82,7 @@ const MESSAGES = {
     lang: (v: string) => `--lang : fr ou en, reçu « ${v} »`,
     zone: (v: string) => `--zone : fuseau IANA inconnu « ${v} »`,
     pacs: (v: string) => `--pacs : hôte:port attendu, reçu « ${v} »`,
+    unsolicited: (v: string) => `--unsolicited : « hold » ou « dispatch » attendu, reçu « ${v} »`,
     objects: (v: string) => `--report-objects : pdf, sr ou pdf,sr, reçu « ${v} »`,
     prefix: (v: string) => `--accession-prefix : 1 à 6 majuscules ou chiffres, reçu « ${v} »`,
     stations: (v: string) => `--stations : titres AE séparés par des virgules, reçu « ${v} »`,
@@ -93,6 +101,7 @@ const MESSAGES = {
     lang: (v: string) => `--lang: fr or en, got "${v}"`,
     zone: (v: string) => `--zone: unknown IANA zone "${v}"`,
     pacs: (v: string) => `--pacs: host:port expected, got "${v}"`,
+    unsolicited: (v: string) => `--unsolicited: "hold" or "dispatch" expected, got "${v}"`,
     objects: (v: string) => `--report-objects: pdf, sr or pdf,sr, got "${v}"`,
     prefix: (v: string) => `--accession-prefix: 1 to 6 upper-case letters or digits, got "${v}"`,
     stations: (v: string) => `--stations: comma-separated AE titles, got "${v}"`,
@@ -209,6 +218,8 @@ export function loadAgentConfig(cli: Raw, env: Record<string, string | undefined
   const stationsRaw = str(cli.stations);
   const stations = stationsRaw ? stationsRaw.split(',').map((x) => x.trim()).filter(Boolean) : [];
   if (!stations.every((x) => /^[\x20-\x5b\x5d-\x7e]{1,16}$/.test(x))) throw new ConfigError(t.stations(stationsRaw ?? ''));
+  const unsolicited = str(cli.unsolicited) ?? 'hold';
+  if (unsolicited !== 'hold' && unsolicited !== 'dispatch') throw new ConfigError(t.unsolicited(unsolicited));
   const uiPort = cli.ui === false || cli.uiPort === undefined ? undefined : num('--ui-port', 'uiPort', 8090, 0, 65535);
   const clinical: ClinicalConfig = {
     ui: uiPort === undefined ? undefined : { host: str(cli.uiBind) ?? '127.0.0.1', port: uiPort },
@@ -219,6 +230,7 @@ export function loadAgentConfig(cli: Raw, env: Record<string, string | undefined
     stations,
     pacs,
     reportObjects: [...new Set(reportObjects)] as Array<'pdf' | 'sr'>,
+    unsolicited,
     pollWaitMs: Math.round(num('--channel-wait-seconds', 'channelWaitSeconds', 25, 0, 30) * 1000),
   };
 

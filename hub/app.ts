@@ -1,10 +1,12 @@
 /**
  * Builds the hub's fastify app from its dependencies, without listening (tests use `inject`,
  * or `listen({ port: 0 })` for socket.io). Composition: services (auth, ingest, fleet) over the
- * stores passed in; routes (health, sign-in, agent API, fleet, DICOMweb, web pages), every one
+ * stores passed in, and the dispatch engine passed in started (its owner stops it after
+ * `close()`); ingest opens each study's case (dispatch/study-cases.ts) and the catalog follows
+ * the case; routes (health, sign-in, agent API, fleet, dispatch, DICOMweb, web pages), every one
  * declaring its access (deny by default, see auth/guard.ts); socket.io attached to app.server
- * for the live fleet page. Errors answer ErrorBody with a stable code, never a stack trace.
- * Requests are logged without query strings (QIDO queries can carry patient attributes).
+ * for the live pages (/fleet, /dispatch). Errors answer ErrorBody with a stable code, never a
+ * stack trace. Requests are logged without query strings (QIDO queries can carry patient attributes).
  */
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import cookie from '@fastify/cookie';
@@ -37,11 +39,20 @@ import { registerFleet } from './fleet/routes.ts';
 import { attachFleetSocket } from './fleet/socket.ts';
 import { registerQido } from './dicomweb/qido.ts';
 import { registerWado } from './dicomweb/wado.ts';
-import { registerWeb, sendLoginPage } from './web/routes.ts';
+import { registerWeb, sendForbiddenPage, sendLoginPage } from './web/routes.ts';
 import { KeyedMutex } from './storage/keyed-mutex.ts';
 import { openClinical, type ClinicalDeps, type HubClinical } from './outbox/clinical.ts';
 import { registerChannelRoutes } from './outbox/routes.ts';
 import { registerRequestRoutes } from './requests/routes.ts';
+import { dispatchPortFor } from './requests/dispatch-port.ts';
+import { agentSiteId } from '../provisioning/identity-schema.ts';
+import type { DispatchEngine } from './dispatch/engine.ts';
+import { dispatchRoutes, type DispatchPrincipal } from './dispatch/routes.ts';
+import { StudyCases, studyCaseOf } from './dispatch/study-cases.ts';
+import type { WebChannel } from './notify/channels/web.ts';
+import type { Principal } from './auth/authenticator.ts';
+import { admitSocket, recheckSockets } from './auth/socket-auth.ts';
+import { DISPATCH_NAMESPACE } from '../protocol/dispatch.ts';
 
 export interface HubDeps {
   clock: Clock;
@@ -51,11 +62,27 @@ export interface HubDeps {
   audit: AuditLog;
   objects: InstanceObjects;
   indexes: StudyIndexes;
+  /** The dispatch engine, started, and the live alert channel it was built with. */
+  dispatch: HubDispatch;
   options?: Partial<HubOptions>;
   /** Hub software version reported by the health endpoint. */
   version?: string;
   /** The clinical loop (message channel, requests, reports); absent: those routes are not served. */
   clinical?: ClinicalDeps;
+}
+
+export interface HubDispatch {
+  engine: DispatchEngine;
+  webChannel: WebChannel;
+}
+
+/** The dispatch routes' view of a signed-in user (role and dispatch links). */
+export function dispatchPrincipalOf(p: Principal | undefined): DispatchPrincipal | null {
+  if (!p || p.kind !== 'user') return null;
+  const d: DispatchPrincipal = { role: p.role, userId: p.userId };
+  if (p.radiologistId) d.radiologistId = p.radiologistId;
+  if (p.siteIds) d.siteIds = p.siteIds;
+  return d;
 }
 
 export interface HubApp {
@@ -67,6 +94,7 @@ export interface HubApp {
   archive: ArchiveSweep;
   /** The clinical loop's services (outbox, requests, reports), when enabled. */
   clinical: HubClinical | undefined;
+  studyCases: StudyCases;
   /** Marks the hub as stopping (health says so, uploads get 503) and closes the app. */
   close(): Promise<void>;
 }
@@ -90,24 +118,49 @@ export async function buildApp(deps: HubDeps): Promise<HubApp> {
   const studyLocks = new KeyedMutex();
   const sessions = new SessionStore(clock, options.sessionIdleMs, options.sessionMaxMs);
   const auth = new Authenticator(deps.identities, sessions);
+  const { engine } = deps.dispatch;
+  let studyCases: StudyCases | undefined; // built next: it publishes through the fleet
   const fleet = new FleetState({
     clock,
     identities: deps.identities,
     catalog: deps.catalog,
     thresholds: { staleAfterMs: options.staleAfterMs, offlineAfterMs: options.offlineAfterMs },
+    caseOf: (uid) => studyCaseOf(studyCases?.summaryOf(uid)),
   });
   const clinical = deps.clinical
-    ? await openClinical(deps.clinical, {
-        clock,
-        logger,
-        audit: deps.audit,
-        catalog: deps.catalog,
-        studyLocks,
-        onStudyChanged: (uid) => {
-          void deps.catalog.get(uid).then((s) => s && fleet.studyChanged(s));
+    ? await openClinical(
+        {
+          dispatch: dispatchPortFor(engine),
+          siteOf: async (agentId) => {
+            const agent = await deps.identities.getAgent(agentId);
+            return agent ? agentSiteId(agent) : agentId;
+          },
+          ...deps.clinical,
         },
-      })
+        {
+          clock,
+          logger,
+          audit: deps.audit,
+          catalog: deps.catalog,
+          studyLocks,
+          onStudyChanged: (uid) => {
+            void deps.catalog.get(uid).then((s) => s && fleet.studyChanged(s));
+          },
+        },
+      )
     : undefined;
+  const cases = new StudyCases({
+    clock,
+    logger,
+    engine,
+    catalog: deps.catalog,
+    identities: deps.identities,
+    studyLocks,
+    publish: (record) => fleet.studyChanged(record),
+    // A study matched to an exam request joins the request's case (opened when it was asked).
+    resolveCaseId: async (record) => (record.requestId && clinical?.requests.get(record.requestId) ? record.requestId : undefined),
+  });
+  studyCases = cases;
   const ingest = new IngestService({
     clock,
     logger,
@@ -118,7 +171,11 @@ export async function buildApp(deps: HubDeps): Promise<HubApp> {
     studyLocks,
     maxInstanceBytes: options.maxInstanceBytes,
     onStudyChanged: (s) => fleet.studyChanged(s),
-    ...(clinical ? { onStudyStored: (e) => clinical.requests.studyStored(e) } : {}),
+    // Clinical first (links the study to its request), then dispatch (opens or joins the case).
+    onStudyStored: async (e) => {
+      await clinical?.requests.studyStored(e);
+      await cases.studyStored(e);
+    },
   });
   const context: HubContext = {
     clock,
@@ -167,19 +224,38 @@ export async function buildApp(deps: HubDeps): Promise<HubApp> {
   }
 
   const io = new SocketServer(app.server, { serveClient: false, cors: undefined, maxHttpBufferSize: 64 * 1024 });
-  const detachFleet = attachFleetSocket(io, fleet, auth, (header) => app.parseCookie(header), { clock, recheckMs: options.socketRecheckMs });
+  const parseCookie = (header: string) => app.parseCookie(header);
+  const detachFleet = attachFleetSocket(io, fleet, auth, parseCookie, { clock, recheckMs: options.socketRecheckMs });
+  const anyUser = () => true;
+  await app.register(dispatchRoutes, {
+    engine,
+    io,
+    webChannel: deps.dispatch.webChannel,
+    authenticate: async (request) => dispatchPrincipalOf(request.principal),
+    authenticateSocket: async (socket) => {
+      const a = await admitSocket(socket, auth, parseCookie, anyUser);
+      if (!a.ok) throw new Error(a.code);
+      return dispatchPrincipalOf(a.principal);
+    },
+  });
+  const stopDispatchRecheck = recheckSockets(io.of(DISPATCH_NAMESPACE), auth, anyUser, clock, options.socketRecheckMs);
   app.addHook('preClose', (done) => {
     context.state.status = 'stopping';
     stopping.abort();
     io.local.disconnectSockets(true);
     done();
   });
-  app.addHook('onClose', (_instance, done) => {
+  app.addHook('onClose', async () => {
     archive.stop();
     detachFleet();
+    stopDispatchRecheck();
+    cases.close();
+    await cases.idle();
     fleet.close();
-    void (clinical?.close() ?? Promise.resolve()).finally(() => io.close(() => done()));
+    await clinical?.close();
+    await new Promise<void>((resolve) => io.close(() => resolve()));
   });
+  await cases.recover();
   archive.start();
   await app.ready();
 
@@ -190,6 +266,7 @@ export async function buildApp(deps: HubDeps): Promise<HubApp> {
     routes,
     archive,
     clinical,
+    studyCases: cases,
     async close() {
       context.state.status = 'stopping';
       await app.close();
@@ -247,6 +324,7 @@ function installErrorHandling(app: FastifyInstance, ctx: HubContext): void {
     }
     if (!request.raw.complete) reply.header('connection', 'close');
     if (status === 401 && request.routeOptions.config.page) return sendLoginPage(request, reply, ctx, 401);
+    if (status === 403 && request.routeOptions.config.page) return sendForbiddenPage(request, reply, ctx);
     if (status === 429 && err.code === 'RELAIS_AUTH_THROTTLED' && !reply.hasHeader('retry-after')) reply.header('retry-after', '60');
     return reply.code(status).type('application/json; charset=utf-8').send(err.body());
   });

@@ -1,8 +1,11 @@
 /**
  * `relais hub`: the hub's composition root. Builds the real adapters (system clock, pino on
- * stderr, the embedded stores of DATA), takes the data-directory lock, listens, and prints
- * the listening URL on stdout. On SIGTERM/SIGINT: stops accepting connections, lets in-flight
- * uploads finish, closes socket.io, flushes the stores, releases the lock, exits 0.
+ * stderr, the embedded stores of DATA, the alert channels of its configuration — hub/config.ts —
+ * and the dispatch engine over DATA/dispatch), takes the data-directory lock, starts dispatch
+ * (recovery pass), listens, and prints the listening URL on stdout. On SIGTERM/SIGINT: stops
+ * accepting connections, lets in-flight uploads finish, closes socket.io, stops the dispatch
+ * engine (timers cancelled, pending writes and alert sends finished), flushes the stores,
+ * releases the lock, exits 0.
  */
 import { readFile, chmod } from 'node:fs/promises';
 import { resolve } from 'node:path';
@@ -15,8 +18,16 @@ import { openHubStores } from './stores.ts';
 import { lockDataDir, DataDirLockedError } from './storage/data-dir-lock.ts';
 import { isLang } from './web/i18n.ts';
 import type { HubOptions } from './options.ts';
+import { HubConfigError, configuredChannels, loadHubConfig, type HubConfig, type HubConfigFlags } from './config.ts';
+import { openDispatch } from './dispatch/open-dispatch.ts';
+import type { ChannelAdapter } from './notify/types.ts';
+import { SmsChannel } from './notify/channels/sms.ts';
+import { EmailChannel } from './notify/channels/email.ts';
+import { WebhookChannel } from './notify/channels/webhook.ts';
+import nodemailer from 'nodemailer';
+import type { Clock } from '../lib/clock.ts';
 
-export interface HubCliOptions {
+export interface HubCliOptions extends HubConfigFlags {
   data: string;
   port?: string;
   host?: string;
@@ -25,6 +36,21 @@ export interface HubCliOptions {
   maxInstanceMb?: string;
   staleSeconds?: string;
   offlineSeconds?: string;
+}
+
+/** The alert channels of a configuration (real adapters: HTTP, SMTP); `close` ends SMTP pooling. */
+function alertChannels(config: HubConfig, clock: Clock): { channels: ChannelAdapter[]; close(): void } {
+  const channels: ChannelAdapter[] = [];
+  const n = config.notify;
+  if (n.sms) channels.push(new SmsChannel({ url: n.sms.url, token: n.sms.token, sender: n.sms.sender }));
+  let transporter: ReturnType<typeof nodemailer.createTransport> | undefined;
+  if (n.email) {
+    transporter = nodemailer.createTransport(n.email.smtpUrl);
+    channels.push(new EmailChannel({ transporter, from: n.email.from, domain: n.email.domain }));
+  }
+  const secrets = n.webhookSecrets;
+  if (Object.keys(secrets).length > 0) channels.push(new WebhookChannel({ clock, secretFor: (name) => secrets[name] }));
+  return { channels, close: () => transporter?.close() };
 }
 
 async function packageVersion(): Promise<string> {
@@ -48,6 +74,15 @@ export async function runHubFromCli(opts: HubCliOptions): Promise<number> {
   const port = Number(opts.port ?? 8080);
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     process.stderr.write(`--port must be 0..65535\n`);
+    process.exitCode = 2;
+    return 2;
+  }
+  let config: HubConfig;
+  try {
+    config = await loadHubConfig(opts, { lang: opts.lang === 'en' ? 'en' : 'fr' });
+  } catch (err) {
+    if (!(err instanceof HubConfigError)) throw err;
+    process.stderr.write(`${err.message}\n`);
     process.exitCode = 2;
     return 2;
   }
@@ -75,7 +110,21 @@ export async function runHubFromCli(opts: HubCliOptions): Promise<number> {
   if (stale) options.staleAfterMs = stale * 1000;
   const offline = positive(opts.offlineSeconds, 'offline-seconds');
   if (offline) options.offlineAfterMs = offline * 1000;
-  const hub = await buildApp({ clock, logger, ...stores, options, version: await packageVersion(), clinical: { dataDir } });
+  const alerts = alertChannels(config, clock);
+  let dispatch: Awaited<ReturnType<typeof openDispatch>>;
+  try {
+    dispatch = await openDispatch(dataDir, { clock, logger, channels: alerts.channels, hubZone: config.zone });
+  } catch (err) {
+    // A rota or case file that does not validate: refuse to run blind, say which and why.
+    process.stderr.write(`dispatch: ${(err as Error).message}\n`);
+    alerts.close();
+    await stores.close();
+    await lock.release();
+    process.exitCode = 1;
+    return 1;
+  }
+  logger.info({ channels: configuredChannels(config), zone: config.zone }, 'dispatch started');
+  const hub = await buildApp({ clock, logger, ...stores, dispatch, options, version: await packageVersion(), clinical: { dataDir } });
   const address = await hub.app.listen({ port, host: opts.host ?? '127.0.0.1' });
   await stores.audit.record({ event: 'application-activity', action: 'hub-start', actor: { kind: 'system', id: 'hub' }, outcome: 'success' });
   process.stdout.write(`Relais hub: ${address}\n`);
@@ -90,6 +139,8 @@ export async function runHubFromCli(opts: HubCliOptions): Promise<number> {
     logger.info({ signal }, 'shutting down: finishing in-flight requests');
     (async () => {
       await hub.close();
+      await dispatch.engine.stop();
+      alerts.close();
       await stores.audit.record({ event: 'application-activity', action: 'hub-stop', actor: { kind: 'system', id: 'hub' }, outcome: 'success' }).catch(() => {});
       await stores.close();
       await lock.release();

@@ -10,7 +10,7 @@
  * from case fields only, so no channel can leak what the case does not hold.
  */
 import { Type, type Static } from '@sinclair/typebox';
-import { IsoDateTime, Language, Urgency } from './common.ts';
+import { IsoDateTime, Language, SiteId, Urgency } from './common.ts';
 
 export const Id = Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$' });
 export const IanaZone = Type.String({ minLength: 3, maxLength: 64, pattern: '^[A-Za-z_]+(/[A-Za-z0-9_+-]+)*$' });
@@ -79,13 +79,14 @@ export const Contact = Type.Object({
 export type Contact = Static<typeof Contact>;
 
 export const Site = Type.Object({
-  id: Id,
+  id: SiteId,
   name: Type.String({ minLength: 1, maxLength: 120 }),
   zone: IanaZone,
   holidayRegion: Type.Optional(HolidayRegion),
   /** Who is told "taken in charge" / "report available" when a request names no clinician. */
   defaultContact: Type.Optional(Contact),
   webhook: Type.Optional(Type.Object({ url: HttpUrl, secretName: Type.String({ maxLength: 64 }) })),
+  /** Informational: the agents of this site. An agent's site is the one its identity names (`relais provision agent --site`). */
   agentIds: Type.Optional(Type.Array(Type.String({ maxLength: 63 }))),
 });
 export type Site = Static<typeof Site>;
@@ -99,7 +100,7 @@ export const ResponseMinutes = Type.Object({
 /** Partners' directory: which hub team serves which site, for what, within which times. */
 export const Agreement = Type.Object({
   id: Id,
-  siteId: Id,
+  siteId: SiteId,
   teamId: Id,
   urgencies: Type.Optional(Type.Array(Urgency)),
   modalities: Type.Optional(Type.Array(Type.String({ maxLength: 16 }))),
@@ -242,7 +243,7 @@ export const StudyForDispatch = Type.Object({
   /** Case key: the Study Instance UID, or the request id when the request came first. */
   caseId: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9._-]+$' }),
   studyInstanceUid: Type.Optional(Type.String({ maxLength: 64, pattern: '^[0-9]+(\\.[0-9]+)*$' })),
-  siteId: Id,
+  siteId: SiteId,
   urgency: Urgency,
   modality: Type.String({ minLength: 1, maxLength: 16 }),
   bodyPart: Type.Optional(Type.String({ maxLength: 64 })),
@@ -291,7 +292,7 @@ export const DispatchCase = Type.Object({
   caseId: Type.String(),
   reference: Type.String(),
   studyInstanceUid: Type.Optional(Type.String()),
-  siteId: Id,
+  siteId: SiteId,
   urgency: Urgency,
   modality: Type.String(),
   bodyPart: Type.Optional(Type.String()),
@@ -328,7 +329,7 @@ export const WorklistItem = Type.Object({
   caseId: Type.String(),
   reference: Type.String(),
   studyInstanceUid: Type.Optional(Type.String()),
-  siteId: Id,
+  siteId: SiteId,
   siteName: Type.String(),
   urgency: Urgency,
   modality: Type.String(),
@@ -339,6 +340,13 @@ export const WorklistItem = Type.Object({
   deadlineAt: IsoDateTime,
   deadlineStatus: DeadlineStatus,
   explanation: Type.Optional(Text2),
+  /** Who holds the case now (assigned or taken in charge), for operators' and radiologists' lists. */
+  assigneeId: Type.Optional(Id),
+  assigneeName: Type.Optional(Type.String()),
+  acknowledgedAt: Type.Optional(IsoDateTime),
+  /** Escalation steps taken so far, and when the next one fires if nobody takes the case. */
+  escalationStep: Type.Optional(Type.Integer({ minimum: 0 })),
+  nextEscalationAt: Type.Optional(IsoDateTime),
 });
 export type WorklistItem = Static<typeof WorklistItem>;
 
@@ -366,7 +374,8 @@ export const ReassignBody = Type.Object({ radiologistId: Id, reason: Type.Option
  * | POST   | /api/v1/dispatch/rota/swaps                    | operator, admin       |
  * | GET    | /api/v1/dispatch/rota/shifts.csv|.ics?from&to  | operator, admin, radiologist (own) |
  * | POST   | /api/v1/dispatch/rota/shifts.csv|.ics?teamId&from&to | admin           |
- * | GET    | /api/v1/dispatch/on-call?at=                   | operator, admin, radiologist |
+ * | GET    | /api/v1/dispatch/on-call?at=&teamId=           | operator, admin, radiologist (now and next change per team) |
+ * | GET    | /api/v1/dispatch/channels                      | operator, admin (alert channels this hub is configured for) |
  * | GET    | /api/v1/dispatch/worklist                      | radiologist (own), operator (?radiologistId) |
  * | GET    | /api/v1/dispatch/cases?state=                  | operator, admin       |
  * | GET    | /api/v1/dispatch/cases/:caseId                 | operator, admin, radiologist alerted on it |
@@ -381,6 +390,7 @@ export const DISPATCH_ROUTES = {
   shiftsCsv: '/api/v1/dispatch/rota/shifts.csv',
   shiftsIcs: '/api/v1/dispatch/rota/shifts.ics',
   onCall: '/api/v1/dispatch/on-call',
+  channels: '/api/v1/dispatch/channels',
   worklist: '/api/v1/dispatch/worklist',
   cases: '/api/v1/dispatch/cases',
   case: (caseId: string) => `/api/v1/dispatch/cases/${encodeURIComponent(caseId)}`,
@@ -388,6 +398,29 @@ export const DISPATCH_ROUTES = {
   reassign: (caseId: string) => `/api/v1/dispatch/cases/${encodeURIComponent(caseId)}/reassign`,
   counters: '/api/v1/dispatch/counters',
 } as const;
+
+/** One radiologist on call (answer of the on-call route). */
+export const OnCallEntry = Type.Object({
+  teamId: Id,
+  radiologistId: Id,
+  displayName: Type.String(),
+  role: ShiftRole,
+  since: IsoDateTime,
+  until: IsoDateTime,
+  openCases: Type.Integer({ minimum: 0 }),
+});
+export type OnCallEntry = Static<typeof OnCallEntry>;
+
+/**
+ * `GET /api/v1/dispatch/on-call`: who is on call at `at`, and for each team the next instant
+ * (within two weeks) at which that changes, with who is on call then.
+ */
+export const OnCallAnswer = Type.Object({
+  at: IsoDateTime,
+  onCall: Type.Array(OnCallEntry),
+  next: Type.Array(Type.Object({ teamId: Id, at: IsoDateTime, onCall: Type.Array(OnCallEntry) })),
+});
+export type OnCallAnswer = Static<typeof OnCallAnswer>;
 
 export const SwapBody = Type.Object({
   teamId: Id,

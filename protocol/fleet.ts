@@ -7,6 +7,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { AgentId, IsoDateTime, Urgency, Uid } from './common.ts';
 import { Heartbeat } from './heartbeat.ts';
+import { CaseState, DeadlineStatus, Text2 } from './dispatch.ts';
 
 export const AgentStatus = Type.Union([Type.Literal('online'), Type.Literal('stale'), Type.Literal('offline'), Type.Literal('never-seen')]);
 export type AgentStatus = Static<typeof AgentStatus>;
@@ -33,6 +34,17 @@ export const StudyStatus = Type.Union([
 ]);
 export type StudyStatus = Static<typeof StudyStatus>;
 
+export const StudyCase = Type.Object({
+  caseId: Type.String(),
+  reference: Type.String(),
+  state: CaseState,
+  deadlineAt: IsoDateTime,
+  deadlineStatus: DeadlineStatus,
+  assigneeName: Type.Optional(Type.String()),
+  explanation: Type.Optional(Text2),
+});
+export type StudyCase = Static<typeof StudyCase>;
+
 export const StudyView = Type.Object({
   studyInstanceUid: Uid,
   agentId: AgentId,
@@ -46,6 +58,10 @@ export const StudyView = Type.Object({
   updatedAt: IsoDateTime,
   flags: Type.Array(Type.String()),
   previews: Type.Optional(Type.Array(Type.String())),
+  /** When every instance of the agent's manifest was at the hub (the status may have moved on to the case's). */
+  completedAt: Type.Optional(Type.Union([IsoDateTime, Type.Null()])),
+  /** The study's dispatch case: where it stands and why (« assigné à … »). No patient data. */
+  case: Type.Optional(StudyCase),
 });
 export type StudyView = Static<typeof StudyView>;
 

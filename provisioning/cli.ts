@@ -1,4 +1,4 @@
-/** `relais provision`: register agents, users and (later) sites, tokens and tunnel peers. */
+/** `relais provision`: register agents and users (with their dispatch links) and, later, sites, tokens and tunnel peers. */
 import { Command } from 'commander';
 
 export function provisionCommand(): Command {
@@ -8,6 +8,7 @@ export function provisionCommand(): Command {
     .description('Register an agent (same name again: new credential, old one revoked); the last line of stdout is its credential')
     .requiredOption('--data <dir>', 'hub data directory')
     .requiredOption('--name <name>', 'agent name (site / scanner), e.g. "CH Marie-Galante CT"')
+    .option('--site <id>', "the site it sends for, as in the hub's rota (default: the agent's id)")
     .option('--lang <fr|en>', 'language of the messages', 'fr')
     .action(async (opts) => {
       const { provisionAgent } = await import('./commands.ts');
@@ -20,6 +21,8 @@ export function provisionCommand(): Command {
     .requiredOption('--name <name>', 'user name (login)')
     .option('--role <role>', 'operator | radiologist | clinician | admin', 'operator')
     .option('--display-name <text>', 'name shown in the pages')
+    .option('--radiologist-id <id>', 'role radiologist: their radiologist id in the rota (worklist, taking cases in charge)')
+    .option('--site <id>', 'role clinician: a site whose cases they follow (repeat for several)', (v: string, prev: string[] = []) => [...prev, v])
     .option('--lang <fr|en>', 'language of the messages', 'fr')
     .action(async (opts) => {
       const { provisionUser } = await import('./commands.ts');

@@ -3,10 +3,14 @@
  * Contract (scripts rely on it): for `agent` the last line of stdout is the agent credential,
  * for `user` the last line is the user's bearer token; exit code 0 on success, 1 with a
  * message on stderr otherwise. Secrets are printed once and stored only as hashes.
+ * Dispatch links: `agent --site ID` (default: the agent's id), `user --role radiologist
+ * --radiologist-id ID`, `user --role clinician --site ID [--site ID…]`; warnings go to stderr.
  */
 import { resolve } from 'node:path';
-import { IdentityStore } from './identity-store.ts';
-import { ROLES, type Role } from './identity-schema.ts';
+import { IdentityStore, isSiteId } from './identity-store.ts';
+import { ROLES, agentSiteId, type Role } from './identity-schema.ts';
+import { check } from '../protocol/validate.ts';
+import { Id } from '../protocol/dispatch.ts';
 import { provisionTexts, type ProvisionLang } from './texts.ts';
 
 interface CommonOpts {
@@ -32,22 +36,26 @@ async function run(opts: CommonOpts, body: (t: ReturnType<typeof textsFor>) => P
   return code;
 }
 
-export async function provisionAgent(opts: CommonOpts & { name: string }): Promise<number> {
+export async function provisionAgent(opts: CommonOpts & { name: string; site?: string }): Promise<number> {
   return run(opts, async (t) => {
     const name = String(opts.name ?? '').trim();
     if (!name) {
       process.stderr.write(`${t.badName}\n`);
       return 1;
     }
+    if (opts.site !== undefined && !isSiteId(opts.site)) {
+      process.stderr.write(`${t.badSiteId(opts.site)}\n`);
+      return 1;
+    }
     const store = new IdentityStore(resolve(opts.data));
-    const issued = await store.issueAgent(name);
+    const issued = await store.issueAgent(name, opts.site !== undefined ? { siteId: opts.site } : {});
     const line = issued.rotated ? t.agentRotated(name, issued.identity.id) : t.agentRegistered(name, issued.identity.id);
-    process.stdout.write(`${line}\n${t.agentHint}\n${issued.credential}\n`);
+    process.stdout.write(`${line}\n${t.agentSite(agentSiteId(issued.identity))}\n${t.agentHint}\n${issued.credential}\n`);
     return 0;
   });
 }
 
-export async function provisionUser(opts: CommonOpts & { name: string; role?: string; displayName?: string }): Promise<number> {
+export async function provisionUser(opts: CommonOpts & { name: string; role?: string; displayName?: string; radiologistId?: string; site?: string[] }): Promise<number> {
   return run(opts, async (t) => {
     const name = String(opts.name ?? '').trim();
     const role = (opts.role ?? 'operator') as Role;
@@ -59,10 +67,36 @@ export async function provisionUser(opts: CommonOpts & { name: string; role?: st
       process.stderr.write(`${t.badRole(String(opts.role), ROLES.join(' | '))}\n`);
       return 1;
     }
+    const sites = opts.site && opts.site.length > 0 ? opts.site : undefined;
+    if (opts.radiologistId !== undefined && role !== 'radiologist') {
+      process.stderr.write(`${t.linkRole('--radiologist-id', 'radiologist')}\n`);
+      return 1;
+    }
+    if (opts.radiologistId !== undefined && !check(Id, opts.radiologistId)) {
+      process.stderr.write(`${t.badRadiologistId(opts.radiologistId)}\n`);
+      return 1;
+    }
+    if (sites && role !== 'clinician') {
+      process.stderr.write(`${t.linkRole('--site', 'clinician')}\n`);
+      return 1;
+    }
+    const badSite = sites?.find((x) => !isSiteId(x));
+    if (badSite !== undefined) {
+      process.stderr.write(`${t.badSiteId(badSite)}\n`);
+      return 1;
+    }
     const store = new IdentityStore(resolve(opts.data));
-    const issued = await store.issueUser(name, role, opts.displayName);
-    const line = issued.rotated ? t.userRotated(name, issued.identity.id, role) : t.userRegistered(name, issued.identity.id, role);
-    process.stdout.write(`${line}\n${t.userHint}\n${issued.token}\n`);
+    const issued = await store.issueUser(name, role, opts.displayName, {
+      ...(opts.radiologistId !== undefined ? { radiologistId: opts.radiologistId } : {}),
+      ...(sites ? { siteIds: sites } : {}),
+    });
+    const u = issued.identity;
+    const lines = [issued.rotated ? t.userRotated(name, u.id, role) : t.userRegistered(name, u.id, role)];
+    if (u.radiologistId) lines.push(t.radiologistLink(u.radiologistId));
+    if (u.siteIds?.length) lines.push(t.clinicianSites(u.siteIds.join(', ')));
+    if (role === 'radiologist' && !u.radiologistId) process.stderr.write(`${t.radiologistUnlinked}\n`);
+    if (role === 'clinician' && !u.siteIds?.length) process.stderr.write(`${t.clinicianUnlinked}\n`);
+    process.stdout.write(`${lines.join('\n')}\n${t.userHint}\n${issued.token}\n`);
     return 0;
   });
 }

@@ -5,12 +5,16 @@
  * Contract: issuing returns the secret once and stores only its hash; issuing again for an
  * existing name rotates the secret (the previous one stops working at once, since the hub
  * reads the file on every check); verify* return the identity only for a valid, unrevoked
- * secret, in constant time with respect to the secret's value.
+ * secret, in constant time with respect to the secret's value. Dispatch links (an agent's site,
+ * a radiologist's rota id, a clinician's sites) are kept across rotations unless new ones are
+ * given, and are refused (IdentityLinkError) on a role they do not belong to.
  */
 import { readFile, readdir, chmod } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ensureDir, writeFileDurable } from '../lib/durable-fs.ts';
 import { check } from '../protocol/validate.ts';
+import { SiteId } from '../protocol/common.ts';
+import { Id } from '../protocol/dispatch.ts';
 import { AgentIdentity, UserIdentity, type Role } from './identity-schema.ts';
 import { newSecret, parseSecret, secretMatches, hashSecret } from './secret.ts';
 
@@ -24,6 +28,24 @@ export interface IssuedUser {
   identity: UserIdentity;
   token: string;
   rotated: boolean;
+}
+
+/** Dispatch links of a user: a radiologist's id in the rota, a clinician's sites. */
+export interface UserLinks {
+  radiologistId?: string;
+  siteIds?: string[];
+}
+
+/** A link that does not fit the role or is not a valid id. */
+export class IdentityLinkError extends Error {
+  constructor(readonly problem: 'radiologist-id-role' | 'site-role' | 'bad-site-id' | 'bad-radiologist-id', message: string) {
+    super(message);
+    this.name = 'IdentityLinkError';
+  }
+}
+
+export function isSiteId(v: string): boolean {
+  return check(SiteId, v);
 }
 
 /** A stable identifier from a human name: "CH Marie-Galante CT" → "ch-marie-galante-ct". */
@@ -105,8 +127,12 @@ export class IdentityStore {
     return out;
   }
 
-  /** Registers an agent, or rotates the credential of the agent with that exact name. */
-  async issueAgent(name: string): Promise<IssuedAgent> {
+  /**
+   * Registers an agent, or rotates the credential of the agent with that exact name.
+   * `siteId`: the site it sends for (kept from the previous record when not given; default its id).
+   */
+  async issueAgent(name: string, opts: { siteId?: string } = {}): Promise<IssuedAgent> {
+    if (opts.siteId !== undefined && !isSiteId(opts.siteId)) throw new IdentityLinkError('bad-site-id', `not a site id: ${opts.siteId}`);
     const dir = await this.#prepare('agents');
     const existing = (await this.listAgents()).find((a) => a.name === name);
     const id = existing?.id ?? (await this.#freeId(slugify(name, 'agent'), (i) => this.getAgent(i)));
@@ -120,12 +146,27 @@ export class IdentityStore {
       secretSha256: hashSecret(credential),
       credentialIssuedAt: now,
     };
+    const siteId = opts.siteId ?? existing?.siteId;
+    if (siteId !== undefined) identity.siteId = siteId;
     await writeFileDurable(join(dir, `${id}.json`), `${JSON.stringify(identity, null, 2)}\n`, { mode: 0o600 });
     return { identity, credential, rotated: Boolean(existing) };
   }
 
-  /** Registers a user, or issues a new token (and sets the role) for the user with that name. */
-  async issueUser(name: string, role: Role, displayName?: string): Promise<IssuedUser> {
+  /**
+   * Registers a user, or issues a new token (and sets the role) for the user with that name.
+   * `links`: a radiologist's rota id, a clinician's sites (kept from the previous record of the
+   * same role when not given).
+   */
+  async issueUser(name: string, role: Role, displayName?: string, links: UserLinks = {}): Promise<IssuedUser> {
+    if (links.radiologistId !== undefined) {
+      if (role !== 'radiologist') throw new IdentityLinkError('radiologist-id-role', 'only a radiologist can be linked to a rota radiologist');
+      if (!check(Id, links.radiologistId)) throw new IdentityLinkError('bad-radiologist-id', `not a radiologist id: ${links.radiologistId}`);
+    }
+    if (links.siteIds !== undefined) {
+      if (role !== 'clinician') throw new IdentityLinkError('site-role', 'only a clinician follows sites');
+      const bad = links.siteIds.find((x) => !isSiteId(x));
+      if (bad !== undefined) throw new IdentityLinkError('bad-site-id', `not a site id: ${bad}`);
+    }
     const dir = await this.#prepare('users');
     const existing = (await this.listUsers()).find((u) => u.name === name);
     const id = existing?.id ?? (await this.#freeId(slugify(name, 'user'), (i) => this.getUser(i)));
@@ -141,6 +182,11 @@ export class IdentityStore {
       secretSha256: hashSecret(token),
       credentialIssuedAt: now,
     };
+    const sameRole = existing?.role === role;
+    const radiologistId = links.radiologistId ?? (sameRole ? existing?.radiologistId : undefined);
+    const siteIds = links.siteIds ?? (sameRole ? existing?.siteIds : undefined);
+    if (role === 'radiologist' && radiologistId !== undefined) identity.radiologistId = radiologistId;
+    if (role === 'clinician' && siteIds !== undefined) identity.siteIds = [...new Set(siteIds)];
     await writeFileDurable(join(dir, `${id}.json`), `${JSON.stringify(identity, null, 2)}\n`, { mode: 0o600 });
     return { identity, token, rotated: Boolean(existing) };
   }

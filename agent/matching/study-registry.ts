@@ -60,6 +60,8 @@ export interface StudyRegistryDeps {
   clock: Clock;
   log: Logger;
   requests: RequestLookup & { urgencyOf(requestId: string): Urgency | undefined };
+  /** Whether a study matching no request is held (`no-request`); default true. */
+  holdUnsolicited?: boolean;
   /** Told when a study is matched to a request for the first time. */
   onMatched?: (requestId: string, studyInstanceUid: string) => Promise<void>;
 }
@@ -132,7 +134,8 @@ export class StudyRegistry {
   }
 
   async #classify(h: DicomHeader): Promise<Classification> {
-    const m = matchInstance(h, this.#d.requests);
+    const found = matchInstance(h, this.#d.requests);
+    const m = this.#d.holdUnsolicited === false ? { ...found, reasons: found.reasons.filter((r) => r !== 'no-request') } : found;
     const prev = this.#studies.get(h.studyInstanceUid);
     const reasons = [...new Set([...(prev?.reasons ?? []), ...m.reasons])];
     const requestId = prev?.requestId ?? m.requestId;

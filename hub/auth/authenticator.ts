@@ -5,12 +5,19 @@
  * Result: a principal, `missing` (no credential presented) or `invalid` (presented, refused).
  */
 import type { IdentityStore } from '../../provisioning/identity-store.ts';
-import type { Role } from '../../provisioning/identity-schema.ts';
+import { agentSiteId, type Role, type UserIdentity } from '../../provisioning/identity-schema.ts';
 import type { SessionStore } from './sessions.ts';
 
+/**
+ * Agents carry the site they send for; users carry their dispatch links (a radiologist's rota
+ * id, a clinician's sites), read from the identity on every request like the role.
+ */
 export type Principal =
-  | { kind: 'agent'; agentId: string; name: string }
-  | { kind: 'user'; userId: string; name: string; displayName: string; role: Role; via: 'session' | 'bearer'; sessionId?: string };
+  | { kind: 'agent'; agentId: string; name: string; siteId: string }
+  | {
+      kind: 'user'; userId: string; name: string; displayName: string; role: Role; via: 'session' | 'bearer'; sessionId?: string;
+      radiologistId?: string; siteIds?: string[];
+    };
 
 export type UserPrincipal = Extract<Principal, { kind: 'user' }>;
 
@@ -49,7 +56,7 @@ export class Authenticator {
     if (c.bearer === undefined) return { ok: false, reason: 'missing' };
     const agent = await this.#identities.verifyAgentCredential(c.bearer);
     if (!agent) return { ok: false, reason: 'invalid' };
-    return { ok: true, principal: { kind: 'agent', agentId: agent.id, name: agent.name } };
+    return { ok: true, principal: { kind: 'agent', agentId: agent.id, name: agent.name, siteId: agentSiteId(agent) } };
   }
 
   /** User routes: a user bearer token, else the session cookie. */
@@ -57,7 +64,7 @@ export class Authenticator {
     if (c.bearer !== undefined) {
       const u = await this.#identities.verifyUserToken(c.bearer);
       if (!u) return { ok: false, reason: 'invalid' };
-      return { ok: true, principal: { kind: 'user', userId: u.id, name: u.name, displayName: u.displayName, role: u.role, via: 'bearer' } };
+      return { ok: true, principal: userPrincipal(u, 'bearer') };
     }
     if (c.sessionId === undefined) return { ok: false, reason: 'missing' };
     const s = this.#sessions.use(c.sessionId);
@@ -67,6 +74,14 @@ export class Authenticator {
       this.#sessions.destroy(s.id);
       return { ok: false, reason: 'invalid' };
     }
-    return { ok: true, principal: { kind: 'user', userId: u.id, name: u.name, displayName: u.displayName, role: u.role, via: 'session', sessionId: s.id } };
+    return { ok: true, principal: userPrincipal(u, 'session', s.id) };
   }
+}
+
+function userPrincipal(u: UserIdentity, via: 'session' | 'bearer', sessionId?: string): UserPrincipal {
+  const p: UserPrincipal = { kind: 'user', userId: u.id, name: u.name, displayName: u.displayName, role: u.role, via };
+  if (sessionId) p.sessionId = sessionId;
+  if (u.radiologistId) p.radiologistId = u.radiologistId;
+  if (u.siteIds) p.siteIds = u.siteIds;
+  return p;
 }

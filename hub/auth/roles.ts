@@ -7,16 +7,39 @@
  */
 import type { Role } from '../../provisioning/identity-schema.ts';
 
-export type Permission = 'self' | 'fleet:read' | 'studies:read' | 'images:read' | 'patient:read' | 'requests:read' | 'requests:answer' | 'reports:send' | 'reconcile';
+export type Permission =
+  | 'self' | 'fleet:read' | 'studies:read' | 'images:read' | 'patient:read'
+  // dispatch (hub/dispatch/routes.ts): the rota, on-call, cases
+  | 'rota:read' | 'rota:edit' | 'rota:override' | 'rota:shifts' | 'oncall:read'
+  | 'worklist:read' | 'cases:list' | 'cases:follow' | 'cases:acknowledge' | 'cases:assign'
+  // clinical loop (hub/requests, hub/reports): exam requests, reports, identity reconciliation
+  | 'requests:read' | 'requests:answer' | 'reports:send' | 'reconcile';
 
 const ALL: readonly Role[] = ['operator', 'radiologist', 'clinician', 'admin'];
 
+/**
+ * Dispatch: admins edit the whole rota; operators (the regulation desk) read it, and at night
+ * put someone else on call (overrides, swaps) and reassign cases; radiologists see who is on
+ * call, their own shifts and their worklist, and take in charge the cases they were alerted
+ * for; clinicians follow the cases of their sites. Ownership (whose case, which site) is
+ * checked by the dispatch routes themselves (not yours answers 404).
+ */
 export const PERMISSIONS: Readonly<Record<Permission, readonly Role[]>> = {
   self: ALL,
   'fleet:read': ['operator', 'radiologist', 'admin'],
   'studies:read': ALL,
   'images:read': ALL,
   'patient:read': ['radiologist', 'clinician', 'admin'],
+  'rota:read': ['operator', 'admin'],
+  'rota:edit': ['admin'],
+  'rota:override': ['operator', 'admin'],
+  'rota:shifts': ['operator', 'radiologist', 'admin'],
+  'oncall:read': ['operator', 'radiologist', 'admin'],
+  'worklist:read': ['operator', 'radiologist', 'admin'],
+  'cases:list': ['operator', 'admin'],
+  'cases:follow': ALL,
+  'cases:acknowledge': ['radiologist'],
+  'cases:assign': ['operator', 'admin'],
   /** Exam requests: list and read (identity shown to roles holding patient:read). */
   'requests:read': ['operator', 'radiologist', 'admin'],
   /** Answer a request (protocol, more information, decline). */

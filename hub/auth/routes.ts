@@ -2,7 +2,8 @@
  * Web sign-in: POST /api/v1/session exchanges a user's bearer token (pasted, or taken by the
  * page from a `#token=` link) for a session cookie (httpOnly, SameSite=Strict, Path=/);
  * failed attempts are throttled per client address and audited (DCM 110114).
- * DELETE /api/v1/session signs out; GET /api/v1/me says who is signed in.
+ * DELETE /api/v1/session signs out; GET /api/v1/me says who is signed in (with their dispatch
+ * links: a radiologist's rota id, a clinician's sites).
  */
 import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
@@ -52,6 +53,10 @@ export function registerAuthRoutes(app: FastifyInstance, ctx: HubContext): void 
 
   app.get('/api/v1/me', { config: { access: userMay('self') } }, async (request) => {
     const u = userOf(request);
-    return { id: u.userId, name: u.name, displayName: u.displayName, role: u.role };
+    return {
+      id: u.userId, name: u.name, displayName: u.displayName, role: u.role,
+      ...(u.radiologistId ? { radiologistId: u.radiologistId } : {}),
+      ...(u.siteIds ? { siteIds: u.siteIds } : {}),
+    };
   });
 }

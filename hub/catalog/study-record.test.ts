@@ -23,3 +23,13 @@ test('a study completes when its manifest is fully present, whichever arrives la
   assert.equal(isClosed({ ...s, status: 'delivered' }, Date.parse(base.at) + 9, ['delivered'], 10), false);
   assert.equal(isClosed(s, Date.parse(base.at) + 1e9, ['delivered'], 10), false);
 });
+
+test('a study whose case already moved it on (assigned at the first instance) still records its completion', () => {
+  const base = { studyInstanceUid: '1.2.4', agentId: 'site-a', at: '2026-11-23T10:00:00.000Z', dicom: {}, patient: {} };
+  let s = recordInstance(undefined, { ...base, urgency: 'emergency', totals: totals(1, 2) });
+  s = { ...s, status: 'assigned' };
+  s = recordInstance(s, { ...base, at: '2026-11-23T10:01:00.000Z', urgency: 'emergency', totals: totals(2, 2) });
+  assert.equal(s.status, 'assigned', 'the case status stays');
+  assert.equal(s.completedAt, '2026-11-23T10:01:00.000Z');
+  assert.equal(toStudyView(s).completedAt, '2026-11-23T10:01:00.000Z');
+});

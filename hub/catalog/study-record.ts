@@ -32,6 +32,8 @@ export const StudyRecord = Type.Object({
     accessionNumber: Text(64),
     studyDescription: Text(),
     referringPhysicianName: Text(),
+    /** (0018,0015), routes a case (a head CT → neuro); not patient-identifying. */
+    bodyPartExamined: Text(64),
   }),
   patient: Type.Object({
     name: Text(),
@@ -159,12 +161,21 @@ export function recordManifest(study: StudyRecord | undefined, m: ManifestArriva
   return withCompletion(withTotals({ ...base, urgency: moreUrgent(base.urgency, m.urgency), updatedAt: m.at }, m.totals), m.at);
 }
 
-/** A receiving study becomes complete once every instance of its manifest is at the hub. */
+/**
+ * A study is complete once every instance of its manifest is at the hub: `completedAt` is set
+ * then, whatever the status; the status moves from `receiving` to `complete` unless the
+ * study's case already moved it on (assigned, acknowledged…: a case opens at the first instance).
+ */
 function withCompletion(s: StudyRecord, at: string): StudyRecord {
-  if (s.status === 'receiving' && s.instancesExpected !== null && s.manifestReceived >= s.instancesExpected) {
-    return { ...s, status: 'complete', completedAt: at };
+  if (s.completedAt === null && isComplete(s)) {
+    return { ...s, status: s.status === 'receiving' ? 'complete' : s.status, completedAt: at };
   }
   return s;
+}
+
+/** The status a study has from its transfer alone (before, or without, a case). */
+export function transferStatus(s: StudyRecord): 'receiving' | 'complete' {
+  return s.completedAt !== null ? 'complete' : 'receiving';
 }
 
 export function isComplete(s: StudyRecord): boolean {
@@ -215,5 +226,6 @@ export function toStudyView(s: StudyRecord): StudyView {
     firstReceivedAt: s.firstReceivedAt,
     updatedAt: s.updatedAt,
     flags: s.flags,
+    completedAt: s.completedAt,
   };
 }

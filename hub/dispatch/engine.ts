@@ -184,6 +184,27 @@ export class DispatchEngine {
     return this.#index.at(instant, teamId);
   }
 
+  /** The engine's clock (routes answer "now" on it, so a manual clock drives pages in tests). */
+  now(): number {
+    return this.#now();
+  }
+
+  /** The list view of a live case (no timeline copy), or undefined. */
+  summary(caseId: string): WorklistItem | undefined {
+    const c = this.#cases.get(caseId);
+    return c ? this.worklistItem(c) : undefined;
+  }
+
+  /** Whether a case with this id is live (cheap: no copy). */
+  hasCase(caseId: string): boolean {
+    return this.#cases.has(caseId);
+  }
+
+  /** Names of the alert channels this engine can send on (web, sms, email, webhook). */
+  channels(): string[] {
+    return this.outbox.channelNames();
+  }
+
   #useRota(rota: Rota): void {
     const compiled = compileRota(rota);
     this.#rota = rota;
@@ -395,6 +416,13 @@ export class DispatchEngine {
     if (c.bodyPart) item.bodyPart = c.bodyPart;
     if (c.specialty) item.specialty = c.specialty;
     if (explanation) item.explanation = explanation;
+    if (c.assignee && (c.state === 'assigned' || c.state === 'acknowledged' || c.state === 'reported' || c.state === 'delivered')) {
+      item.assigneeId = c.assignee;
+      item.assigneeName = this.#dir.name(c.assignee);
+    }
+    if (c.acknowledgedAt) item.acknowledgedAt = c.acknowledgedAt;
+    if (c.escalationStep > 0) item.escalationStep = c.escalationStep;
+    if (c.nextEscalationAt && c.state === 'assigned') item.nextEscalationAt = c.nextEscalationAt;
     return item;
   }
 

@@ -1,10 +1,12 @@
 /**
  * Dispatch HTTP routes and the `/dispatch` socket.io namespace, as a fastify plugin that
  * hub/app.ts registers: `app.register(dispatchRoutes, { engine, authenticate, io, ... })`.
- * Authentication is the host's: `authenticate(req)` returns who is calling (or null → 401);
- * every route then checks the role (403 otherwise) and, for radiologists, that the case or
- * worklist is theirs. Errors are `ErrorBody` with a RELAIS_* code. The route table is in
- * protocol/dispatch.ts (DISPATCH_ROUTES).
+ * Authentication is the host's: `authenticate(req)` returns who is calling (or null → 401).
+ * Every route declares the permission it needs (`config.access`, hub/auth/roles.ts: the hub's
+ * guard checks it before the route runs) and checks it again itself against the same table
+ * (403 otherwise), then, for radiologists and clinicians, that the case or worklist is theirs
+ * (not theirs answers 404). Errors are `ErrorBody` with a RELAIS_* code. The route table is
+ * in protocol/dispatch.ts (DISPATCH_ROUTES). "Now" is the engine's clock.
  * Sockets: radiologists join `radiologist:<id>`, operators and admins `operators`, clinicians
  * `site:<siteId>`; the engine's web channel emits alerts into those rooms and every case
  * change is pushed as `case:update`.
@@ -20,11 +22,13 @@ import {
 } from '../../protocol/dispatch.ts';
 import type { DispatchEngine } from './engine.ts';
 import { DispatchError } from './engine.ts';
-import { RotaInvalidError, shiftsBetween, swapOverrides } from './rota/rota.ts';
+import { RotaInvalidError, nextOnCallChange, shiftsBetween, swapOverrides, type OnCall } from './rota/rota.ts';
 import { RotaImportError, applyPublished } from './rota/published.ts';
 import { csvToPublished, shiftsToCsv } from './rota/csv.ts';
 import { icalToPublished, shiftsToIcal } from './rota/ical.ts';
 import type { WebChannel } from '../notify/channels/web.ts';
+import { roleMay, userMay, type Permission } from '../auth/roles.ts';
+import type { OnCallAnswer, OnCallEntry } from '../../protocol/dispatch.ts';
 
 export type DispatchRole = 'admin' | 'operator' | 'radiologist' | 'clinician';
 
@@ -42,6 +46,7 @@ export interface DispatchRoutesOptions {
   authenticate: (req: FastifyRequest) => Promise<DispatchPrincipal | null>;
   /** socket.io server attached to the app's HTTP server; the `/dispatch` namespace is opened on it. */
   io?: Server;
+  /** Null → RELAIS_AUTH_MISSING; a rejection with a `RELAIS_AUTH_*` message → that code. */
   authenticateSocket?: (socket: Socket) => Promise<DispatchPrincipal | null>;
   /** The engine's live channel, bound here to the namespace's rooms. */
   webChannel?: WebChannel;
@@ -81,11 +86,23 @@ function principal(req: FastifyRequest): DispatchPrincipal {
   return p;
 }
 
-function allow(req: FastifyRequest, ...roles: DispatchRole[]): DispatchPrincipal {
+function allow(req: FastifyRequest, permission: Permission): DispatchPrincipal {
   const p = principal(req);
-  if (!roles.includes(p.role)) throw new HttpError('RELAIS_AUTH_FORBIDDEN');
+  if (!roleMay(p.role, permission)) throw new HttpError('RELAIS_AUTH_FORBIDDEN', `the role ${p.role} may not do this (${permission})`);
   return p;
 }
+
+/** A radiologist principal's rota id, or 403 with what to do. */
+function ownRadiologist(p: DispatchPrincipal): string {
+  if (!p.radiologistId) throw new HttpError('RELAIS_AUTH_FORBIDDEN', 'this account is not linked to a radiologist of the rota (relais provision user --radiologist-id)');
+  return p.radiologistId;
+}
+
+/** Route options: the permission the hub's guard checks before the handler runs. */
+const needs = (permission: Permission) => ({ config: { access: userMay(permission) } });
+
+/** Collections operators may edit besides admins (night replacements). */
+const OPERATOR_COLLECTIONS = new Set(['overrides']);
 
 function instantParam(v: unknown, name: string, fallback?: number): number {
   if (v === undefined || v === '') {
@@ -112,7 +129,7 @@ function canSeeCase(p: DispatchPrincipal, c: DispatchCase): boolean {
 export async function dispatchRoutes(app: FastifyInstance, o: DispatchRoutesOptions): Promise<void> {
   const { engine } = o;
   let seq = 0;
-  const newId = o.newId ?? (() => `sw-${Date.now().toString(36)}-${(seq++).toString(36)}`);
+  const newId = o.newId ?? (() => `sw-${engine.now().toString(36)}-${(seq++).toString(36)}`);
   const maxExportMs = (o.maxExportDays ?? 92) * 86_400_000;
 
   app.addContentTypeParser(['text/csv', 'text/calendar'], { parseAs: 'string', bodyLimit: 5 * 1024 * 1024 }, (_req, body, done) => done(null, body));
@@ -121,10 +138,17 @@ export async function dispatchRoutes(app: FastifyInstance, o: DispatchRoutesOpti
     let code: ErrorCode = 'RELAIS_INTERNAL';
     let message: string | undefined;
     let details: Record<string, unknown> | undefined;
+    const coded = err as { code?: unknown; details?: unknown };
     if (err instanceof HttpError) ({ code, message, details } = { code: err.code, message: err.message, details: err.details });
     else if (err instanceof DispatchError) ({ code, message } = { code: err.code, message: err.message });
     else if (err instanceof RotaInvalidError || err instanceof RotaImportError) ({ code, message, details } = { code: 'RELAIS_ROTA_INVALID', message: err.message, details: { problems: err.problems } });
     else if (err instanceof ProtocolValidationError) ({ code, message, details } = { code: 'RELAIS_PROTOCOL_INVALID_MESSAGE', message: err.message, details: { errors: err.errors } });
+    else if (typeof coded.code === 'string' && coded.code in ERROR_CODES) {
+      // The host's errors (its guard's 401/403/426, storage errors) keep their code.
+      code = coded.code as ErrorCode;
+      message = (err as Error).message;
+      if (coded.details && typeof coded.details === 'object') details = coded.details as Record<string, unknown>;
+    }
     else if ((err as { validation?: unknown }).validation || (err as { statusCode?: number }).statusCode === 400) ({ code, message } = { code: 'RELAIS_BAD_REQUEST', message: (err as Error).message });
     else if ((err as { statusCode?: number }).statusCode === 413) code = 'RELAIS_UPLOAD_TOO_LARGE';
     else req.log.error({ err: (err as Error).message }, 'dispatch route failed');
@@ -139,19 +163,19 @@ export async function dispatchRoutes(app: FastifyInstance, o: DispatchRoutesOpti
 
   // ---- rota ---------------------------------------------------------------------------------
 
-  app.get(DISPATCH_ROUTES.rota, async (req) => {
-    allow(req, 'admin', 'operator');
+  app.get(DISPATCH_ROUTES.rota, needs('rota:read'), async (req) => {
+    allow(req, 'rota:read');
     return engine.rota;
   });
 
-  app.put(DISPATCH_ROUTES.rota, async (req) => {
-    allow(req, 'admin');
+  app.put(DISPATCH_ROUTES.rota, needs('rota:edit'), async (req) => {
+    allow(req, 'rota:edit');
     await engine.setRota(assertValid(Rota, req.body));
     return engine.rota;
   });
 
-  app.put<{ Params: { collection: string; id: string } }>('/api/v1/dispatch/rota/:collection/:id', async (req) => {
-    allow(req, 'admin');
+  app.put<{ Params: { collection: string; id: string } }>('/api/v1/dispatch/rota/:collection/:id', needs('rota:override'), async (req) => {
+    allow(req, OPERATOR_COLLECTIONS.has(req.params.collection) ? 'rota:override' : 'rota:edit');
     const col = COLLECTIONS[req.params.collection];
     if (!col) throw new HttpError('RELAIS_NOT_FOUND', 'unknown rota collection');
     const item = assertValid(col.schema, req.body) as { id: string };
@@ -165,8 +189,8 @@ export async function dispatchRoutes(app: FastifyInstance, o: DispatchRoutesOpti
     return item;
   });
 
-  app.delete<{ Params: { collection: string; id: string } }>('/api/v1/dispatch/rota/:collection/:id', async (req, reply) => {
-    allow(req, 'admin');
+  app.delete<{ Params: { collection: string; id: string } }>('/api/v1/dispatch/rota/:collection/:id', needs('rota:override'), async (req, reply) => {
+    allow(req, OPERATOR_COLLECTIONS.has(req.params.collection) ? 'rota:override' : 'rota:edit');
     const col = COLLECTIONS[req.params.collection];
     if (!col) throw new HttpError('RELAIS_NOT_FOUND', 'unknown rota collection');
     const rota = engine.rota;
@@ -178,8 +202,8 @@ export async function dispatchRoutes(app: FastifyInstance, o: DispatchRoutesOpti
     return reply.code(204).send();
   });
 
-  app.post(DISPATCH_ROUTES.swaps, async (req) => {
-    allow(req, 'admin', 'operator');
+  app.post(DISPATCH_ROUTES.swaps, needs('rota:override'), async (req) => {
+    allow(req, 'rota:override');
     const body = assertValid(SwapBody, req.body);
     const rota = engine.rota;
     const added = swapOverrides(body, [newId(), newId()]);
@@ -197,26 +221,26 @@ export async function dispatchRoutes(app: FastifyInstance, o: DispatchRoutesOpti
   };
 
   const exportShifts = (req: FastifyRequest) => {
-    const p = allow(req, 'admin', 'operator', 'radiologist');
+    const p = allow(req, 'rota:shifts');
     const q = req.query as { teamId?: string; radiologistId?: string };
     const { from, to } = exportWindow(req);
     let radiologistId = q.radiologistId;
     if (p.role === 'radiologist') {
       if (radiologistId && radiologistId !== p.radiologistId) throw new HttpError('RELAIS_AUTH_FORBIDDEN');
-      radiologistId = p.radiologistId;
+      radiologistId = ownRadiologist(p);
     }
     return shiftsBetween(engine.compiledRota, q.teamId, from, to).filter((s) => !radiologistId || s.radiologistId === radiologistId);
   };
 
-  app.get(DISPATCH_ROUTES.shiftsCsv, async (req, reply) => {
+  app.get(DISPATCH_ROUTES.shiftsCsv, needs('rota:shifts'), async (req, reply) => {
     const shifts = exportShifts(req);
     const sep = (req.query as { sep?: string }).sep === ';' ? ';' : ',';
     return reply.type('text/csv; charset=utf-8').header('content-disposition', 'attachment; filename="rota.csv"').send(shiftsToCsv(engine.rota, shifts, sep));
   });
 
-  app.get(DISPATCH_ROUTES.shiftsIcs, async (req, reply) => {
+  app.get(DISPATCH_ROUTES.shiftsIcs, needs('rota:shifts'), async (req, reply) => {
     const shifts = exportShifts(req);
-    return reply.type('text/calendar; charset=utf-8').header('content-disposition', 'attachment; filename="rota.ics"').send(shiftsToIcal(engine.rota, shifts, Date.now(), lang(req)));
+    return reply.type('text/calendar; charset=utf-8').header('content-disposition', 'attachment; filename="rota.ics"').send(shiftsToIcal(engine.rota, shifts, engine.now(), lang(req)));
   });
 
   const importWindow = (req: FastifyRequest) => {
@@ -226,8 +250,8 @@ export async function dispatchRoutes(app: FastifyInstance, o: DispatchRoutesOpti
     return { teamId: q.teamId, body: req.body, from: q.from, to: q.to };
   };
 
-  app.post(DISPATCH_ROUTES.shiftsCsv, async (req) => {
-    allow(req, 'admin');
+  app.post(DISPATCH_ROUTES.shiftsCsv, needs('rota:edit'), async (req) => {
+    allow(req, 'rota:edit');
     const w = importWindow(req);
     const published = csvToPublished(engine.rota, w.body, {
       teamId: w.teamId,
@@ -238,40 +262,50 @@ export async function dispatchRoutes(app: FastifyInstance, o: DispatchRoutesOpti
     return { teamId: published.teamId, from: new Date(published.from).toISOString(), to: new Date(published.to).toISOString(), shifts: published.shifts.length };
   });
 
-  app.post(DISPATCH_ROUTES.shiftsIcs, async (req) => {
-    allow(req, 'admin');
+  app.post(DISPATCH_ROUTES.shiftsIcs, needs('rota:edit'), async (req) => {
+    allow(req, 'rota:edit');
     const w = importWindow(req);
     const published = icalToPublished(engine.rota, w.body, { teamId: w.teamId, from: instantParam(w.from, 'from'), to: instantParam(w.to, 'to') });
     await engine.setRota(applyPublished(engine.rota, published));
     return { teamId: published.teamId, from: new Date(published.from).toISOString(), to: new Date(published.to).toISOString(), shifts: published.shifts.length };
   });
 
-  app.get(DISPATCH_ROUTES.onCall, async (req) => {
-    allow(req, 'admin', 'operator', 'radiologist');
+  const onCallEntry = (x: OnCall): OnCallEntry => ({
+    teamId: x.teamId, radiologistId: x.radiologistId, displayName: engine.directory.name(x.radiologistId), role: x.role,
+    since: new Date(x.since).toISOString(), until: new Date(x.until).toISOString(), openCases: engine.openCases(x.radiologistId),
+  });
+
+  app.get(DISPATCH_ROUTES.onCall, needs('oncall:read'), async (req): Promise<OnCallAnswer> => {
+    allow(req, 'oncall:read');
     const q = req.query as { at?: string; teamId?: string };
-    const at = instantParam(q.at, 'at', Date.now());
-    return {
-      at: new Date(at).toISOString(),
-      onCall: engine.onCallAt(at, q.teamId).map((x) => ({
-        teamId: x.teamId, radiologistId: x.radiologistId, displayName: engine.directory.name(x.radiologistId), role: x.role,
-        since: new Date(x.since).toISOString(), until: new Date(x.until).toISOString(), openCases: engine.openCases(x.radiologistId),
-      })),
-    };
+    const at = instantParam(q.at, 'at', engine.now());
+    const teams = engine.rota.teams.filter((t) => !q.teamId || t.id === q.teamId);
+    const next: OnCallAnswer['next'] = [];
+    for (const t of teams) {
+      const change = nextOnCallChange(engine.compiledRota, t.id, at);
+      if (change) next.push({ teamId: t.id, at: new Date(change.at).toISOString(), onCall: change.onCall.map(onCallEntry) });
+    }
+    return { at: new Date(at).toISOString(), onCall: engine.onCallAt(at, q.teamId).map(onCallEntry), next };
+  });
+
+  app.get(DISPATCH_ROUTES.channels, needs('rota:read'), async (req) => {
+    allow(req, 'rota:read');
+    return { channels: engine.channels() };
   });
 
   // ---- cases ----------------------------------------------------------------------------------
 
-  app.get(DISPATCH_ROUTES.worklist, async (req) => {
-    const p = allow(req, 'radiologist', 'operator', 'admin');
+  app.get(DISPATCH_ROUTES.worklist, needs('worklist:read'), async (req) => {
+    const p = allow(req, 'worklist:read');
     const q = req.query as { radiologistId?: string };
-    const id = p.role === 'radiologist' ? p.radiologistId : q.radiologistId;
+    const id = p.role === 'radiologist' ? ownRadiologist(p) : q.radiologistId;
     if (!id) throw new HttpError('RELAIS_BAD_REQUEST', 'radiologistId is required');
     if (p.role === 'radiologist' && q.radiologistId && q.radiologistId !== id) throw new HttpError('RELAIS_AUTH_FORBIDDEN');
     return { items: engine.worklist(id) };
   });
 
-  app.get(DISPATCH_ROUTES.cases, async (req) => {
-    allow(req, 'operator', 'admin');
+  app.get(DISPATCH_ROUTES.cases, needs('cases:list'), async (req) => {
+    allow(req, 'cases:list');
     const q = req.query as { state?: string; limit?: string };
     const limit = Math.min(100, Math.max(1, Number(q.limit ?? 100) || 100));
     const states = q.state ? q.state.split(',') : undefined;
@@ -279,21 +313,21 @@ export async function dispatchRoutes(app: FastifyInstance, o: DispatchRoutesOpti
   });
 
   const visibleCase = (req: FastifyRequest<{ Params: { caseId: string } }>) => {
-    const p = principal(req);
+    const p = allow(req, 'cases:follow');
     const c = engine.getCase(req.params.caseId);
     // Not found and not yours look the same (no probing of case ids).
     if (!c || !canSeeCase(p, c)) throw new HttpError('RELAIS_NOT_FOUND');
     return c;
   };
 
-  app.get<{ Params: { caseId: string } }>('/api/v1/dispatch/cases/:caseId', async (req) => {
+  app.get<{ Params: { caseId: string } }>('/api/v1/dispatch/cases/:caseId', needs('cases:follow'), async (req) => {
     const c = visibleCase(req);
     const p = principal(req);
     if (p.role === 'clinician') return engine.worklistItem(c);
     return c;
   });
 
-  app.get<{ Params: { caseId: string } }>('/api/v1/dispatch/cases/:caseId/timeline', async (req) => {
+  app.get<{ Params: { caseId: string } }>('/api/v1/dispatch/cases/:caseId/timeline', needs('cases:follow'), async (req) => {
     const c = visibleCase(req);
     const l = lang(req);
     return {
@@ -303,23 +337,23 @@ export async function dispatchRoutes(app: FastifyInstance, o: DispatchRoutesOpti
     };
   });
 
-  app.post<{ Params: { caseId: string } }>('/api/v1/dispatch/cases/:caseId/acknowledge', async (req) => {
-    const p = allow(req, 'radiologist');
-    if (!p.radiologistId) throw new HttpError('RELAIS_AUTH_FORBIDDEN');
+  app.post<{ Params: { caseId: string } }>('/api/v1/dispatch/cases/:caseId/acknowledge', needs('cases:acknowledge'), async (req) => {
+    const p = allow(req, 'cases:acknowledge');
+    const radiologistId = ownRadiologist(p);
     visibleCase(req);
-    const c = await engine.acknowledge(req.params.caseId, p.radiologistId);
+    const c = await engine.acknowledge(req.params.caseId, radiologistId);
     return engine.worklistItem(c);
   });
 
-  app.post<{ Params: { caseId: string } }>('/api/v1/dispatch/cases/:caseId/reassign', async (req) => {
-    const p = allow(req, 'operator', 'admin');
+  app.post<{ Params: { caseId: string } }>('/api/v1/dispatch/cases/:caseId/reassign', needs('cases:assign'), async (req) => {
+    const p = allow(req, 'cases:assign');
     const body = assertValid(ReassignBody, req.body);
     const c = await engine.reassign(req.params.caseId, body.radiologistId, { kind: 'operator', id: p.userId }, body.reason);
     return engine.worklistItem(c);
   });
 
-  app.get(DISPATCH_ROUTES.counters, async (req) => {
-    allow(req, 'operator', 'admin');
+  app.get(DISPATCH_ROUTES.counters, needs('cases:list'), async (req) => {
+    allow(req, 'cases:list');
     return engine.counters();
   });
 
@@ -336,7 +370,7 @@ export async function dispatchRoutes(app: FastifyInstance, o: DispatchRoutesOpti
           socket.data.principal = p;
           next();
         },
-        () => next(new Error('RELAIS_AUTH_INVALID')),
+        (err: Error) => next(new Error(/^RELAIS_AUTH_[A-Z]+$/.test(err.message) ? err.message : 'RELAIS_AUTH_INVALID')),
       );
     });
     nsp.on('connection', (socket) => {

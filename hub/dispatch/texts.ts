@@ -93,6 +93,10 @@ export const T = {
   released: (): Text2 => ({ fr: 'attente levée', en: 'hold released' }),
   cancelled: (reason: string): Text2 => ({ fr: `annulé : ${reason}`, en: `cancelled: ${reason}` }),
   imagesReceived: (): Text2 => ({ fr: 'images reçues pour la demande', en: 'images received for the request' }),
+  imagesComplete: (n: number): Text2 => ({
+    fr: `transfert terminé : ${n} image${n > 1 ? 's' : ''} au hub`,
+    en: `transfer complete: ${n} image${n > 1 ? 's' : ''} at the hub`,
+  }),
   notified: (alert: string, channel: string, recipient: string): Text2 => ({
     fr: `alerte « ${ALERT_NAMES[alert]?.fr ?? alert} » envoyée à ${recipient} (${channel})`,
     en: `alert "${ALERT_NAMES[alert]?.en ?? alert}" sent to ${recipient} (${channel})`,

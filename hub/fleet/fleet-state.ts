@@ -2,13 +2,14 @@
  * The live state of the fleet, for the operator: last heartbeat of each agent and the status
  * derived from its age (clock port; a timer per agent fires at the stale and offline
  * thresholds so the page changes without a new heartbeat), plus study progress pushed by
- * ingest. Listeners receive whole views (idempotent, last one wins), never patient data.
+ * ingest, each with its dispatch case's summary (state, « assigné à … »). Listeners receive
+ * whole views (idempotent, last one wins), never patient data.
  * Heartbeats live in memory: after a hub restart agents show as never seen until their next
  * heartbeat (one interval).
  */
 import type { Clock, TimerHandle } from '../../lib/clock.ts';
 import type { Heartbeat, HeartbeatAck } from '../../protocol/heartbeat.ts';
-import type { AgentView, FleetSnapshot, StudyView } from '../../protocol/fleet.ts';
+import type { AgentView, FleetSnapshot, StudyCase, StudyView } from '../../protocol/fleet.ts';
 import type { IdentityStore } from '../../provisioning/identity-store.ts';
 import type { CatalogStore } from '../catalog/store.ts';
 import { toStudyView, type StudyRecord } from '../catalog/study-record.ts';
@@ -33,6 +34,8 @@ export interface FleetStateDeps {
   thresholds: StatusThresholds;
   /** Most studies sent in a snapshot (newest first). */
   snapshotStudies?: number;
+  /** The study's dispatch case, shown beside its progress (« assigné à … »). */
+  caseOf?: (studyInstanceUid: string) => StudyCase | undefined;
 }
 
 export class FleetState {
@@ -87,8 +90,15 @@ export class FleetState {
     for (const fn of this.#agentListeners) fn(view);
   }
 
-  studyChanged(record: StudyRecord): void {
+  #studyView(record: StudyRecord): StudyView {
     const view = toStudyView(record);
+    const c = this.#d.caseOf?.(record.studyInstanceUid);
+    if (c) view.case = c;
+    return view;
+  }
+
+  studyChanged(record: StudyRecord): void {
+    const view = this.#studyView(record);
     for (const fn of this.#studyListeners) fn(view);
   }
 
@@ -100,7 +110,7 @@ export class FleetState {
   }
 
   async snapshot(): Promise<FleetSnapshot> {
-    const studies = (await this.#d.catalog.live()).slice(0, this.#d.snapshotStudies ?? 200).map(toStudyView);
+    const studies = (await this.#d.catalog.live()).slice(0, this.#d.snapshotStudies ?? 200).map((r) => this.#studyView(r));
     return { agents: await this.agents(), studies, serverTime: new Date(this.#d.clock.now()).toISOString() };
   }
 

@@ -8,42 +8,27 @@
  */
 import type { Server, Socket } from 'socket.io';
 import { FLEET_NAMESPACE, type FleetClientToServer, type FleetServerToClient } from '../../protocol/fleet.ts';
-import type { Authenticator, Principal } from '../auth/authenticator.ts';
-import { SESSION_COOKIE } from '../auth/sessions.ts';
+import type { Authenticator, UserPrincipal } from '../auth/authenticator.ts';
 import { roleMay } from '../auth/roles.ts';
+import { admitSocket, recheckSockets, type CookieParser } from '../auth/socket-auth.ts';
 import type { FleetState } from './fleet-state.ts';
-import type { Clock, TimerHandle } from '../../lib/clock.ts';
+import type { Clock } from '../../lib/clock.ts';
 
-interface Creds {
-  bearer?: string;
-  sessionId?: string;
-}
-type FleetSocket = Socket<FleetClientToServer, FleetServerToClient, Record<string, never>, { principal: Principal; creds: Creds }>;
+type FleetSocket = Socket<FleetClientToServer, FleetServerToClient>;
+
+const mayReadFleet = (p: UserPrincipal) => roleMay(p.role, 'fleet:read');
 
 export function attachFleetSocket(
   io: Server,
   fleet: FleetState,
   auth: Authenticator,
-  parseCookie: (header: string) => Record<string, string | undefined>,
+  parseCookie: CookieParser,
   recheck: { clock: Clock; recheckMs: number },
 ): () => void {
   const nsp = io.of(FLEET_NAMESPACE);
   nsp.use((socket, next) => {
-    const s = socket as FleetSocket;
-    const token = (s.handshake.auth as { token?: unknown } | undefined)?.token;
-    const cookieHeader = s.handshake.headers.cookie;
-    const creds: Creds = {};
-    if (typeof token === 'string') creds.bearer = token;
-    const sid = cookieHeader ? parseCookie(cookieHeader)[SESSION_COOKIE] : undefined;
-    if (sid) creds.sessionId = sid;
-    auth.user(creds).then(
-      (id) => {
-        if (!id.ok) return next(new Error(id.reason === 'missing' ? 'RELAIS_AUTH_MISSING' : 'RELAIS_AUTH_INVALID'));
-        if (id.principal.kind !== 'user' || !roleMay(id.principal.role, 'fleet:read')) return next(new Error('RELAIS_AUTH_FORBIDDEN'));
-        s.data.principal = id.principal;
-        s.data.creds = creds;
-        next();
-      },
+    admitSocket(socket, auth, parseCookie, mayReadFleet).then(
+      (a) => next(a.ok ? undefined : new Error(a.code)),
       (err: Error) => next(err),
     );
   });
@@ -57,23 +42,9 @@ export function attachFleetSocket(
   });
   const offAgent = fleet.on('agent', (a) => nsp.emit('agent:update', a));
   const offStudy = fleet.on('study', (st) => nsp.emit('study:update', st));
-  let timer: TimerHandle | undefined;
-  let stopped = false;
-  const sweep = async () => {
-    for (const socket of nsp.sockets.values()) {
-      const s = socket as FleetSocket;
-      const id = await auth.user(s.data.creds ?? {}).catch(() => undefined);
-      if (!id?.ok || id.principal.kind !== 'user' || !roleMay(id.principal.role, 'fleet:read')) s.disconnect(true);
-    }
-  };
-  const schedule = () => {
-    if (stopped) return;
-    timer = recheck.clock.setTimeout(() => void sweep().finally(schedule), recheck.recheckMs);
-  };
-  schedule();
+  const stopRecheck = recheckSockets(nsp, auth, mayReadFleet, recheck.clock, recheck.recheckMs);
   return () => {
-    stopped = true;
-    recheck.clock.clearTimeout(timer);
+    stopRecheck();
     offAgent();
     offStudy();
   };

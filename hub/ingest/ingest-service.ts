@@ -9,9 +9,11 @@
  * study flagged. A study belongs to the agent that first wrote to it; others get 403.
  * Writes to one study are serialised; different studies proceed in parallel.
  * Protocol 2: an upload or manifest may say which exam request the study matched, or that it
- * is held for reconciliation (`match`); the catalog keeps that (sticky hold, status `held`) and
- * `onStudyStored` runs inside the study's lock before the acknowledgement (a failure fails the
- * upload; the agent's retry runs it again).
+ * is held for reconciliation (`match`); the catalog keeps that (sticky hold, status `held`).
+ * `onStudyStored` (clinical: link the study to its request; dispatch: open the study's case at
+ * its first instance) runs inside the study's lock before the acknowledgement, after every
+ * stored instance, duplicate or manifest: if it fails, the upload fails and the agent's retry
+ * (a duplicate) runs it again.
  */
 import { readDicomHeader, DicomParseError, type DicomHeader } from '../../lib/dicom/header.ts';
 import { isWellFormedUid } from '../../lib/dicom/uid.ts';
@@ -215,6 +217,7 @@ export class IngestService {
         accessionNumber: cut(h.accessionNumber, 64),
         studyDescription: cut(h.studyDescription, 200),
         referringPhysicianName: cut(h.referringPhysicianName, 200),
+        bodyPartExamined: cut(h.bodyPartExamined?.trim(), 64),
       },
       patient: {
         name: cut(h.patientName, 200),

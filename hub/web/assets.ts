@@ -14,7 +14,16 @@ export interface Asset {
   etag: string;
 }
 
-export type AssetName = 'fleet.js' | 'login.js' | 'app.css';
+export type AssetName = 'fleet.js' | 'login.js' | 'rota.js' | 'cases.js' | 'my-cases.js' | 'nav.js' | 'app.css';
+
+const ENTRIES = {
+  fleet: './client/fleet-page.ts',
+  login: './client/login-page.ts',
+  rota: './client/rota-page.ts',
+  cases: './client/cases-page.ts',
+  'my-cases': './client/my-cases-page.ts',
+  nav: './client/nav-page.ts',
+} as const;
 
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 
@@ -24,7 +33,7 @@ function asset(body: Buffer, type: string): Asset {
 
 export async function buildWebAssets(): Promise<Map<AssetName, Asset>> {
   const result = await build({
-    entryPoints: { fleet: here('./client/fleet-page.ts'), login: here('./client/login-page.ts') },
+    entryPoints: Object.fromEntries(Object.entries(ENTRIES).map(([name, path]) => [name, here(path)])),
     bundle: true,
     format: 'esm',
     platform: 'browser',
@@ -37,8 +46,8 @@ export async function buildWebAssets(): Promise<Map<AssetName, Asset>> {
   });
   const out = new Map<AssetName, Asset>();
   for (const f of result.outputFiles) {
-    if (f.path.endsWith('fleet.js')) out.set('fleet.js', asset(Buffer.from(f.contents), 'text/javascript; charset=utf-8'));
-    if (f.path.endsWith('login.js')) out.set('login.js', asset(Buffer.from(f.contents), 'text/javascript; charset=utf-8'));
+    const name = f.path.split(/[\\/]/).pop() as AssetName;
+    if (name.endsWith('.js')) out.set(name, asset(Buffer.from(f.contents), 'text/javascript; charset=utf-8'));
   }
   out.set('app.css', asset(await readFile(here('./style.css')), 'text/css; charset=utf-8'));
   return out;

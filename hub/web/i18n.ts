@@ -3,6 +3,8 @@
  * Plain data and pure formatters only: bundled into the browser code and used by the server
  * for the page shells. Keys are the same in both languages (checked by the type).
  */
+import { dispatchEn, dispatchFr } from './dispatch-texts.ts';
+
 export type Lang = 'fr' | 'en';
 export const LANGS: readonly Lang[] = ['fr', 'en'];
 
@@ -66,6 +68,7 @@ const fr = {
   role_radiologist: 'radiologue',
   role_clinician: 'clinicien',
   role_admin: 'administrateur',
+  ...dispatchFr,
 } as const;
 
 type Dict = { readonly [K in keyof typeof fr]: string };
@@ -130,6 +133,7 @@ const en: Dict = {
   role_radiologist: 'radiologist',
   role_clinician: 'clinician',
   role_admin: 'administrator',
+  ...dispatchEn,
 };
 
 export type TextKey = keyof typeof fr;

@@ -48,7 +48,28 @@ export function loginPage(lang: Lang): string {
   );
 }
 
-export function fleetPage(lang: Lang): string {
+/** A page of the navigation bar (only those the signed-in user may open are passed). */
+export interface NavItem {
+  href: string;
+  key: TextKey;
+}
+
+function topHeader(lang: Lang, titleKey: TextKey, nav: readonly NavItem[], current: string): string {
+  const d = DICTIONARIES[lang];
+  const tx = (k: TextKey) => `data-t="${k}">${d[k]}`;
+  const links = nav.map((n) => `<a href="${n.href}"${n.href === current ? ' aria-current="page"' : ''} ${tx(n.key)}</a>`).join('');
+  return `<header class="top">
+  <span class="brand">${d.appName}</span><h1 ${tx(titleKey)}</h1>
+  <nav class="nav" aria-label="${d.appName}">${links}</nav>
+  <span id="live-state" class="live-state off" ${tx('disconnected')}</span>
+  <span class="spacer"></span>
+  <span class="who"><span ${tx('signedInAs')}</span> <span id="who"></span></span>
+  ${langSwitch(lang)}
+  <button id="sign-out" class="ghost" type="button" ${tx('signOut')}</button>
+</header>`;
+}
+
+export function fleetPage(lang: Lang, nav: readonly NavItem[] = []): string {
   const d = DICTIONARIES[lang];
   const tx = (k: TextKey) => `data-t="${k}">${d[k]}`;
   const th = (k: TextKey) => `<th ${tx(k)}</th>`;
@@ -56,14 +77,7 @@ export function fleetPage(lang: Lang): string {
     lang,
     `${d.appName} — ${d.fleetTitle}`,
     'fleet',
-    `<header class="top">
-  <span class="brand">${d.appName}</span><h1 ${tx('fleetTitle')}</h1>
-  <span id="live-state" class="live-state off" ${tx('disconnected')}</span>
-  <span class="spacer"></span>
-  <span class="who"><span ${tx('signedInAs')}</span> <span id="who"></span></span>
-  ${langSwitch(lang)}
-  <button id="sign-out" class="ghost" type="button" ${tx('signOut')}</button>
-</header>
+    `${topHeader(lang, 'fleetTitle', nav, '/')}
 <main>
   <section class="panel" aria-labelledby="agents-title">
     <h2><span id="agents-title" ${tx('agents')}</span><span id="agents-summary" class="summary"></span></h2>
@@ -77,5 +91,61 @@ export function fleetPage(lang: Lang): string {
   </section>
 </main>`,
     'fleet.js',
+  );
+}
+
+/** A titled panel whose body (`#<id>-body`) and count (`#<id>-count`) the page's script fills. */
+function panel(lang: Lang, id: string, title: TextKey): string {
+  return `<section class="panel" id="${id}" aria-labelledby="${id}-title"><h2><span id="${id}-title" data-t="${title}">${DICTIONARIES[lang][title]}</span><span id="${id}-count" class="summary"></span></h2><div class="panel-body" id="${id}-body"></div></section>`;
+}
+
+/** A signed-in page: header with navigation, a message line, then `main`, run by `script`. */
+function appPage(lang: Lang, nav: readonly NavItem[], path: string, titleKey: TextKey, bodyClass: string, main: string, script: string): string {
+  const d = DICTIONARIES[lang];
+  return shell(lang, `${d.appName} — ${d[titleKey]}`, bodyClass, `${topHeader(lang, titleKey, nav, path)}
+<main>
+  <div id="page-message" class="page-message" role="status"></div>
+${main}
+</main>`, script);
+}
+
+const panels = (lang: Lang, list: Array<[string, TextKey]>) => list.map(([id, title]) => `  ${panel(lang, id, title)}`).join('\n');
+
+export function rotaPage(lang: Lang, nav: readonly NavItem[]): string {
+  const d = DICTIONARIES[lang];
+  return appPage(lang, nav, '/rota', 'rotaTitle', 'rota', `  <section class="panel" id="oncall" aria-labelledby="oncall-title">
+    <h2><span id="oncall-title" data-t="onCallTitle">${d.onCallTitle}</span><span id="channels" class="summary"></span></h2>
+    <div id="oncall-body" class="oncall-grid"></div>
+  </section>
+  <p id="read-only" class="note" hidden data-t="readOnlyNote">${d.readOnlyNote}</p>
+${panels(lang, [
+    ['overrides', 'overridesTitle'], ['swaps', 'swapsTitle'], ['radiologists', 'radiologistsTitle'], ['teams', 'teamsTitle'], ['patterns', 'patternsTitle'],
+    ['sites', 'sitesTitle'], ['agreements', 'agreementsTitle'], ['rules', 'rulesTitle'], ['operators', 'operatorsTitle'], ['policy', 'policyTitle'],
+    ['transfer', 'importExportTitle'], ['planned', 'plannedTitle'],
+  ])}`, 'rota.js');
+}
+
+export function casesPage(lang: Lang, nav: readonly NavItem[]): string {
+  const d = DICTIONARIES[lang];
+  return appPage(lang, nav, '/cases', 'casesTitle', 'cases', `  <section class="panel" aria-labelledby="counters-title"><h2><span id="counters-title" data-t="countersTitle">${d.countersTitle}</span></h2><div id="counters" class="tiles"></div></section>
+${panels(lang, [['alerts', 'alertsTitle'], ['waiting', 'waitingTitle'], ['escalating', 'escalatingTitle'], ['deadlines', 'deadlinesTitle'], ['open', 'openTitle'], ['timeline', 'timelineTitle']])}`, 'cases.js');
+}
+
+export function myCasesPage(lang: Lang, nav: readonly NavItem[]): string {
+  const d = DICTIONARIES[lang];
+  return appPage(lang, nav, '/my-cases', 'myCasesTitle', 'my-cases', `  <p class="note" data-t="myCasesIntro">${d.myCasesIntro}</p>
+${panels(lang, [['mine', 'myCasesTitle']])}`, 'my-cases.js');
+}
+
+export function forbiddenPage(lang: Lang, nav: readonly NavItem[]): string {
+  const d = DICTIONARIES[lang];
+  const tx = (k: TextKey) => `data-t="${k}">${d[k]}`;
+  return shell(
+    lang,
+    `${d.appName} — ${d.forbiddenTitle}`,
+    'forbidden',
+    `${topHeader(lang, 'forbiddenTitle', nav, '')}
+<main><section class="panel"><div class="panel-body"><p ${tx('forbiddenText')}</p><p><a href="/" ${tx('backHome')}</a></p></div></section></main>`,
+    'nav.js',
   );
 }

@@ -1,16 +1,19 @@
 /**
- * Web routes: the fleet page (signed-in users; without a session the sign-in page is served
- * with status 401 at the same URL, so a `#token=` link works anywhere), the sign-in page and
- * the static assets (public: they hold no data). Language: `?lang=`, else the `relais_lang`
- * cookie, else the hub's default.
+ * Web routes: the fleet page, the dispatch pages (rota for operators and admins, cases for
+ * operators and admins, "my cases" for radiologists), each for signed-in users whose role may
+ * open it (without a session the sign-in page is served with status 401 at the same URL, so a
+ * `#token=` link works anywhere; a role that may not gets an "access refused" page, 403), the
+ * sign-in page and the static assets (public: they hold no data). The navigation bar lists
+ * only the pages the user may open. Language: `?lang=`, else the `relais_lang` cookie, else
+ * the hub's default.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Lang } from './i18n.ts';
 import { isLang } from './i18n.ts';
-import { PUBLIC, userMay } from '../auth/roles.ts';
+import { PUBLIC, roleMay, userMay, type Permission } from '../auth/roles.ts';
 import type { HubContext } from '../context.ts';
 import { buildWebAssets, type Asset, type AssetName } from './assets.ts';
-import { fleetPage, loginPage } from './pages.ts';
+import { casesPage, fleetPage, forbiddenPage, loginPage, myCasesPage, rotaPage, type NavItem } from './pages.ts';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -33,6 +36,23 @@ const PAGE_HEADERS = {
   'referrer-policy': 'no-referrer',
 };
 
+const NAV: ReadonlyArray<NavItem & { permission: Permission }> = [
+  { href: '/', key: 'navFleet', permission: 'fleet:read' },
+  { href: '/cases', key: 'navCases', permission: 'cases:list' },
+  { href: '/rota', key: 'navRota', permission: 'rota:read' },
+  { href: '/my-cases', key: 'navMyCases', permission: 'cases:acknowledge' },
+];
+
+function navFor(request: FastifyRequest): NavItem[] {
+  const p = request.principal;
+  if (!p || p.kind !== 'user') return [];
+  return NAV.filter((n) => roleMay(p.role, n.permission)).map(({ href, key }) => ({ href, key }));
+}
+
+export function sendForbiddenPage(request: FastifyRequest, reply: import('fastify').FastifyReply, ctx: HubContext) {
+  return reply.code(403).headers(PAGE_HEADERS).type('text/html; charset=utf-8').send(forbiddenPage(langOf(request, ctx.options.defaultLang), navFor(request)));
+}
+
 export function sendLoginPage(request: FastifyRequest, reply: import('fastify').FastifyReply, ctx: HubContext, status: number) {
   return reply.code(status).headers(PAGE_HEADERS).type('text/html; charset=utf-8').send(loginPage(langOf(request, ctx.options.defaultLang)));
 }
@@ -47,9 +67,13 @@ export function registerWeb(app: FastifyInstance, ctx: HubContext): void {
     return assets;
   };
 
-  app.get('/', { config: { access: userMay('self'), page: true } }, async (request, reply) => {
-    return reply.headers(PAGE_HEADERS).type('text/html; charset=utf-8').send(fleetPage(langOf(request, ctx.options.defaultLang)));
-  });
+  const page = (path: string, permission: Permission, render: (lang: ReturnType<typeof langOf>, nav: NavItem[]) => string) =>
+    app.get(path, { config: { access: userMay(permission), page: true } }, async (request, reply) =>
+      reply.headers(PAGE_HEADERS).type('text/html; charset=utf-8').send(render(langOf(request, ctx.options.defaultLang), navFor(request))));
+  page('/', 'self', fleetPage);
+  page('/rota', 'rota:read', rotaPage);
+  page('/cases', 'cases:list', casesPage);
+  page('/my-cases', 'cases:acknowledge', myCasesPage);
 
   app.get('/login', { config: { access: PUBLIC, page: true } }, async (request, reply) => sendLoginPage(request, reply, ctx, 200));
 

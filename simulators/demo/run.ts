@@ -1,10 +1,12 @@
 /**
  * `relais demo`: a hub, an agent and the modality simulator on this machine, as separate
  * processes talking over their public interfaces (HTTP, DICOM), with the embedded defaults.
- * Sends a series (the shared CT by default) over real C-STORE and shows it arriving.
+ * Seeds a small on-call rota through the hub's API (dispatch.ts), sends a series (the shared
+ * CT by default) over real C-STORE, shows it arriving and the case assigned (« assigné à … »).
  * With --once: waits until the hub holds every instance, retrieves each over WADO-RS, compares
- * it with what the modality sent, prints a JSON summary as the last stdout line and returns
- * 0 if every instance is identical, 1 otherwise.
+ * it with what the modality sent, takes the case in charge as the simulated radiologist,
+ * prints a JSON summary as the last stdout line (`assignedTo` added) and returns 0 if every
+ * instance is identical, 1 otherwise.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, mkdir, rm } from 'node:fs/promises';
@@ -18,6 +20,7 @@ import { loadStudySource, type SourceInstance } from './study-source.ts';
 import { HubClient } from './hub-client.ts';
 import { compareInstance } from './compare.ts';
 import { texts, type DemoLang } from './texts.ts';
+import { DEMO_DISPATCH, seedDemoRota, takeInCharge, waitForAssignment, type DemoAssignment } from './dispatch.ts';
 
 export interface DemoOptions {
   once?: boolean;
@@ -58,18 +61,23 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
   process.once('SIGTERM', () => { stop(); process.exit(143); });
   const started = Date.now();
   let succeeded = false;
+  const stopWatching = new AbortController();
   try {
     const httpPort = await choosePort(Number(opts.port ?? 8080));
     const dicomPort = await choosePort(Number(opts.dicomPort ?? 11112));
-    const credential = lastLine(await runRelais(['provision', 'agent', '--data', hubDir, '--name', 'Démo — scanner des urgences']));
+    const credential = lastLine(await runRelais(['provision', 'agent', '--data', hubDir, '--name', 'Démo — scanner des urgences', '--site', DEMO_DISPATCH.siteId]));
     const token = lastLine(await runRelais(['provision', 'user', '--data', hubDir, '--name', 'operateur', '--role', 'operator', '--display-name', 'Opérateur démo']));
+    const adminToken = lastLine(await runRelais(['provision', 'user', '--data', hubDir, '--name', 'admin', '--role', 'admin', '--display-name', 'Administrateur démo']));
+    const radiologistToken = lastLine(await runRelais(['provision', 'user', '--data', hubDir, '--name', 'radiologue', '--role', 'radiologist', '--display-name', DEMO_DISPATCH.radiologistName, '--radiologist-id', DEMO_DISPATCH.radiologistId]));
     const hubUrl = `http://127.0.0.1:${httpPort}`;
     children.push(startChild(['hub', '--data', hubDir, '--port', String(httpPort), '--lang', lang], 'hub', workDir));
     const hub = new HubClient(hubUrl, token);
     await hub.waitHealthy(30_000);
+    await seedDemoRota(hubUrl, adminToken);
+    // The demo's study comes without an exam request: dispatch it as it is (default: hold).
     children.push(
       startChild(
-        ['agent', '--data', agentDir, '--hub', hubUrl, '--credential', credential, '--dicom-port', String(dicomPort), '--ae-title', 'RELAIS', '--quiet-seconds', '3'],
+        ['agent', '--data', agentDir, '--hub', hubUrl, '--credential', credential, '--dicom-port', String(dicomPort), '--ae-title', 'RELAIS', '--quiet-seconds', '3', '--unsolicited', 'dispatch'],
         'agent',
         workDir,
       ),
@@ -77,6 +85,7 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
     say(t.started(hubUrl, dicomPort, workDir));
     say(t.logs(join(workDir, 'hub.log'), join(workDir, 'agent.log')));
     say(t.operatorPage(`${hubUrl}/#token=${token}`));
+    say(t.dispatchPages(`${hubUrl}/cases#token=${token}`, `${hubUrl}/rota#token=${adminToken}`, `${hubUrl}/my-cases#token=${radiologistToken}`));
     const bytesSent = source.reduce((n, s) => n + s.datasetBytes, 0);
     say(t.sending(source.length, studyDir, bytesSent));
     const sendCode = await runRelais(
@@ -86,18 +95,36 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
     if (sendCode !== 0) return finish(opts, t, { instances: 0, bytesReceived: 0, bytesSent, seconds: secondsSince(started), identical: false }, 1);
     const studies = [...new Set(source.map((s) => s.studyInstanceUid))];
     const timeoutMs = Number(opts.timeout ?? 600) * 1000;
+    // The case opens at the first instance at the hub: show its assignment as soon as it is made.
+    const assignment: Promise<DemoAssignment | undefined> = waitForAssignment(hubUrl, token, studies[0]!, timeoutMs, lang, stopWatching.signal).then(
+      (a) => {
+        say(t.assigned(a.text));
+        return a;
+      },
+      (err: Error) => {
+        process.stderr.write(`${t.notAssigned(err.message)}\n`);
+        return undefined;
+      },
+    );
     await hub.waitForInstances(studies, source.length, timeoutMs, (received) => say(t.progress(received, source.length)));
+    const assigned = await assignment;
     if (!opts.once) {
       say(t.arrivedKeepRunning(`${hubUrl}/#token=${token}`));
       await new Promise<void>(() => {});
     }
+    if (assigned) say(t.takenInCharge(await takeInCharge(hubUrl, radiologistToken, studies[0]!, lang)));
     const result = await verify(hub, source);
     succeeded = result.identical;
-    return finish(opts, t, { instances: result.found, bytesReceived: result.bytesReceived, bytesSent, seconds: secondsSince(started), identical: result.identical }, result.identical ? 0 : 1);
+    return finish(
+      opts, t,
+      { instances: result.found, bytesReceived: result.bytesReceived, bytesSent, seconds: secondsSince(started), identical: result.identical, assignedTo: assigned ? DEMO_DISPATCH.radiologistName : null },
+      result.identical ? 0 : 1,
+    );
   } catch (err) {
     process.stderr.write(`${t.failed((err as Error).message)}\n`);
     return finish(opts, t, { instances: 0, bytesReceived: 0, bytesSent: 0, seconds: secondsSince(started), identical: false }, 1);
   } finally {
+    stopWatching.abort();
     stop();
     await Promise.all(children.map((c) => (c.exitCode === null ? new Promise((r) => c.once('exit', r)) : undefined)));
     // A failed run keeps its directory (logs, spool, hub data) for inspection.
@@ -111,6 +138,8 @@ interface Summary {
   bytesSent: number;
   seconds: number;
   identical: boolean;
+  /** Who the study's case was assigned to (null: not seen). */
+  assignedTo?: string | null;
 }
 
 function finish(opts: DemoOptions, t: (typeof texts)['fr'], summary: Summary, code: number): number {

@@ -16,18 +16,41 @@ import { join } from 'node:path';
 import { REPO_ROOT } from '../data.ts';
 import { IdentityStore } from '../../provisioning/identity-store.ts';
 import { startTestHub, bearer, agentHeaders, type TestHub } from './hub-harness.ts';
+import { ROLES, type Role } from '../../provisioning/identity-schema.ts';
 
 const run = promisify(execFile);
 let t: TestHub;
 
 before(async () => {
-  t = await startTestHub();
+  t = await startTestHub({ radiologistId: 'n1', clinicianSites: ['site-a'] });
 });
 after(() => t.close());
 
 function concrete(url: string): string {
-  return url.replace(/:sop|:study|:series/g, '1.2.3.4').replace(/:name/g, 'fleet.js');
+  return url.replace(/:sop|:study|:series|:caseId/g, '1.2.3.4').replace(/:name/g, 'fleet.js').replace(/:collection/g, 'overrides').replace(/:id\b/g, 'x');
 }
+
+/** Who may use each dispatch route (the role matrix of hub/dispatch/README.md), written out independently of roles.ts. */
+const DISPATCH_MATRIX: Record<string, readonly Role[]> = {
+  'GET /api/v1/dispatch/rota': ['operator', 'admin'],
+  'PUT /api/v1/dispatch/rota': ['admin'],
+  'PUT /api/v1/dispatch/rota/:collection/:id': ['operator', 'admin'], // operators: overrides only (below)
+  'DELETE /api/v1/dispatch/rota/:collection/:id': ['operator', 'admin'],
+  'POST /api/v1/dispatch/rota/swaps': ['operator', 'admin'],
+  'GET /api/v1/dispatch/rota/shifts.csv': ['operator', 'radiologist', 'admin'],
+  'GET /api/v1/dispatch/rota/shifts.ics': ['operator', 'radiologist', 'admin'],
+  'POST /api/v1/dispatch/rota/shifts.csv': ['admin'],
+  'POST /api/v1/dispatch/rota/shifts.ics': ['admin'],
+  'GET /api/v1/dispatch/on-call': ['operator', 'radiologist', 'admin'],
+  'GET /api/v1/dispatch/channels': ['operator', 'admin'],
+  'GET /api/v1/dispatch/worklist': ['operator', 'radiologist', 'admin'],
+  'GET /api/v1/dispatch/cases': ['operator', 'admin'],
+  'GET /api/v1/dispatch/cases/:caseId': ['operator', 'radiologist', 'clinician', 'admin'],
+  'GET /api/v1/dispatch/cases/:caseId/timeline': ['operator', 'radiologist', 'clinician', 'admin'],
+  'POST /api/v1/dispatch/cases/:caseId/acknowledge': ['radiologist'],
+  'POST /api/v1/dispatch/cases/:caseId/reassign': ['operator', 'admin'],
+  'GET /api/v1/dispatch/counters': ['operator', 'admin'],
+};
 
 test('S1: every non-public route answers 401 without credentials, with bad ones, or with the wrong kind', async () => {
   const publicRoutes = t.hub.routes.filter((r) => r.access.kind === 'public').map((r) => `${r.method} ${r.url}`).sort();
@@ -72,6 +95,39 @@ test('S3: roles are checked per route (fleet, patient attributes)', async () => 
   const paged = await t.hub.app.inject({ url: '/dicomweb/studies?limit=1000000', headers: bearer(t.tokens.operator) });
   assert.equal(paged.statusCode, 200);
   assert.match(String(paged.headers.warning), /^299 /, 'a capped page says so');
+});
+
+test('S3: dispatch routes follow the role matrix (403 outside it, never 401/403 inside), and need a rota link', async () => {
+  const dispatchRoutes = t.hub.routes.filter((r) => r.url.startsWith('/api/v1/dispatch/')).map((r) => `${r.method} ${r.url}`).sort();
+  assert.deepEqual(dispatchRoutes, Object.keys(DISPATCH_MATRIX).sort(), 'every dispatch route has its row in the matrix');
+  for (const [key, allowed] of Object.entries(DISPATCH_MATRIX)) {
+    const [method, url] = key.split(' ') as [string, string];
+    for (const role of ROLES) {
+      const res = await t.hub.app.inject({ method: method as 'GET', url: concrete(url), headers: bearer(t.tokens[role]) });
+      if (allowed.includes(role)) assert.ok(![401, 403].includes(res.statusCode), `${key} as ${role} → ${res.statusCode} ${res.body}`);
+      else {
+        assert.equal(res.statusCode, 403, `${key} as ${role} → ${res.statusCode}`);
+        assert.equal(res.json().error.code, 'RELAIS_AUTH_FORBIDDEN');
+      }
+    }
+  }
+  // The pages follow the same matrix (403: an "access refused" page).
+  const pages: Record<string, readonly Role[]> = { '/rota': ['operator', 'admin'], '/cases': ['operator', 'admin'], '/my-cases': ['radiologist'] };
+  for (const [path, allowed] of Object.entries(pages)) {
+    for (const role of ROLES) {
+      const res = await t.hub.app.inject({ url: path, headers: bearer(t.tokens[role]) });
+      assert.equal(res.statusCode, allowed.includes(role) ? 200 : 403, `${path} as ${role}`);
+      assert.match(String(res.headers['content-type']), /^text\/html/);
+    }
+  }
+  // Operators may put someone else on call (overrides), not edit the rest of the rota.
+  const team = await t.hub.app.inject({ method: 'PUT', url: '/api/v1/dispatch/rota/teams/x', headers: bearer(t.tokens.operator), payload: {} });
+  assert.equal(team.statusCode, 403);
+  // A radiologist account not linked to the rota is told so.
+  const unlinked = (await t.stores.identities.issueUser('dr-unlinked', 'radiologist')).token;
+  const wl = await t.hub.app.inject({ url: '/api/v1/dispatch/worklist', headers: bearer(unlinked) });
+  assert.equal(wl.statusCode, 403);
+  assert.match(wl.json().error.message, /not linked to a radiologist of the rota/);
 });
 
 test('agent routes refuse unknown protocol versions with 426 and a clear message', async () => {

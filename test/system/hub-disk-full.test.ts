@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { SHARED_CT, listFiles } from '../data.ts';
 import { buildApp } from '../../hub/app.ts';
 import { openHubStores } from '../../hub/stores.ts';
+import { openDispatch } from '../../hub/dispatch/open-dispatch.ts';
 import { createSystemClock } from '../../lib/clock.ts';
 import { silentLogger } from '../../lib/logger.ts';
 import { prepare, agentHeaders } from '../integration/hub-harness.ts';
@@ -33,7 +34,8 @@ test('ENOSPC at the hub → 507 RELAIS_STORAGE_FULL, no crash, no leftovers; suc
     const clock = createSystemClock();
     const stores = await openHubStores(mnt, clock);
     const agent = await stores.identities.issueAgent('Site A');
-    const hub = await buildApp({ clock, logger: silentLogger(), ...stores });
+    const dispatch = await openDispatch(mnt, { clock, logger: silentLogger() });
+    const hub = await buildApp({ clock, logger: silentLogger(), ...stores, dispatch });
     const insts = await Promise.all(listFiles(SHARED_CT).slice(0, 2).map(prepare));
     const put = (i: (typeof insts)[number]) =>
       hub.app.inject({
@@ -56,6 +58,7 @@ test('ENOSPC at the hub → 507 RELAIS_STORAGE_FULL, no crash, no leftovers; suc
     assert.equal(retried.statusCode, 201, retried.body);
     assert.equal((await stores.catalog.get(insts[1]!.study))?.instancesReceived, 2);
     await hub.close();
+    await dispatch.engine.stop();
     await stores.close();
   } finally {
     await run('umount', [mnt]).catch(() => {});

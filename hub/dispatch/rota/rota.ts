@@ -261,6 +261,25 @@ function dedupe(list: OnCall[]): OnCall[] {
   return [...byKey.values()].sort((a, b) => (a.role === b.role ? 0 : a.role === 'primary' ? -1 : 1) || a.teamId.localeCompare(b.teamId) || a.radiologistId.localeCompare(b.radiologistId));
 }
 
+/**
+ * The next instant after `instant` (within `horizonMs`) at which who is on call for `teamId`
+ * changes, with who is on call from then; undefined when nothing changes within the horizon
+ * (e.g. one radiologist on call around the clock).
+ */
+export function nextOnCallChange(rota: Rota | CompiledRota, teamId: string, instant: number, horizonMs = 14 * 86_400_000): { at: number; onCall: OnCall[] } | undefined {
+  const end = instant + horizonMs;
+  const shifts = shiftsBetween(rota, teamId, instant, end);
+  const at = (t: number) => dedupe(shifts.filter((s) => s.start <= t && t < s.end).map(toOnCall));
+  const signature = (list: OnCall[]) => list.map((o) => `${o.radiologistId}|${o.role}`).join(',');
+  const current = signature(at(instant));
+  const boundaries = [...new Set(shifts.flatMap((s) => [s.start, s.end]))].filter((x) => x > instant && x < end).sort((a, b) => a - b);
+  for (const b of boundaries) {
+    const list = at(b);
+    if (signature(list) !== current) return { at: b, onCall: list };
+  }
+  return undefined;
+}
+
 /** Whether `instant` falls in the night/week-end/holiday permanence of `zone` (18:00–08:00, non-working days). */
 export function isPermanence(c: CompiledRota, zone: string, instant: number, region: HolidayRegion = regionForZone(zone)): boolean {
   const z = c.zones.get(zone);

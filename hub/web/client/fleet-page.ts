@@ -1,7 +1,8 @@
 /**
  * The operator's live fleet page: subscribes to the /fleet socket.io namespace (the session
  * cookie authenticates the handshake), keeps the latest view of each agent and study, and
- * re-renders on every push; relative times tick locally. No patient data is ever received.
+ * re-renders on every push; relative times tick locally. Each study shows its dispatch case
+ * (reference, « assigné à … ») under its status. No patient data is ever received.
  */
 import { io } from 'socket.io-client';
 import type { AgentView, FleetSnapshot, StudyView, FleetServerToClient, FleetClientToServer } from '../../../protocol/fleet.ts';
@@ -66,6 +67,14 @@ function renderAgents(): void {
   if (summary) summary.textContent = `${online} / ${rows.length} ${tx('agentsOnline')}`;
 }
 
+/** The study's case under its status: reference (a link for operators) and « assigné à … ». */
+function caseLine(s: StudyView): HTMLElement[] {
+  const c = s.case;
+  if (!c) return [];
+  const ref = me && (me.role === 'operator' || me.role === 'admin') ? el('a', { href: `/cases#${encodeURIComponent(c.caseId)}` }, `${tx('colRef')} ${c.reference}`) : el('span', {}, `${tx('colRef')} ${c.reference}`);
+  return [el('div', { class: 'study-case', 'data-case': c.caseId }, ref, c.explanation ? ` — ${c.explanation[lang]}` : '')];
+}
+
 function renderStudies(): void {
   const body = document.getElementById('studies-body');
   if (!body) return;
@@ -75,11 +84,13 @@ function renderStudies(): void {
       ? [el('tr', {}, el('td', { colspan: '7', class: 'empty' }, tx('noStudies')))]
       : rows.map((s) => {
           const expected = s.instancesExpected;
-          const pct = expected ? Math.min(100, Math.round((100 * s.instancesReceived) / expected)) : s.status === 'receiving' ? 0 : 100;
+          // Still transferring: no completion yet (the status may already be the case's: assigned…).
+          const transferring = s.completedAt === undefined ? s.status === 'receiving' : s.completedAt === null;
+          const pct = expected ? Math.min(100, Math.round((100 * s.instancesReceived) / expected)) : transferring ? 0 : 100;
           const bar = el('div', { class: 'progress', role: 'progressbar', 'aria-valuemin': '0', 'aria-valuemax': String(expected ?? 0), 'aria-valuenow': String(s.instancesReceived) });
-          const fill = el('div', { class: `progress-fill${s.status === 'receiving' ? ' active' : ''}` });
-          fill.style.width = `${expected ? pct : s.status === 'receiving' ? 100 : 100}%`;
-          if (!expected && s.status === 'receiving') fill.classList.add('indeterminate');
+          const fill = el('div', { class: `progress-fill${transferring ? ' active' : ''}` });
+          fill.style.width = `${expected ? pct : 100}%`;
+          if (!expected && transferring) fill.classList.add('indeterminate');
           bar.append(fill);
           const agentName = agents.get(s.agentId)?.name ?? s.agentId;
           const flags = s.flags.map((f) => badge('flag', tx(`flag_${f.replace(/-/g, '_')}`) || f));
@@ -88,7 +99,7 @@ function renderStudies(): void {
             { 'data-study': s.studyInstanceUid, 'data-status': s.status },
             el('td', {}, el('div', { class: 'mono', title: s.studyInstanceUid }, `…${s.studyInstanceUid.slice(-14)}`), el('div', { class: 'muted' }, agentName), ...flags),
             el('td', {}, badge(s.urgency, tx(`urgency_${s.urgency}`))),
-            el('td', {}, badge(`study-${s.status}`, tx(`study_${s.status}`))),
+            el('td', {}, badge(`study-${s.status}`, tx(`study_${s.status}`)), ...caseLine(s)),
             el('td', {}, s.modalities.join(', ') || tx('dash')),
             el('td', { class: 'progress-cell' }, bar, el('span', { class: 'progress-text' }, `${s.instancesReceived}${expected != null ? ` / ${expected}` : ''} ${tx('instances')}`)),
             el('td', {}, bytes(lang, s.bytesReceived)),
