@@ -8,3 +8,4 @@ export * from './fleet.ts';
 export * from './validate.ts';
 export * from './routes.ts';
 export * from './dispatch.ts';
+export * from './enrolment.ts';

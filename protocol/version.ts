@@ -5,13 +5,16 @@
  *
  * History (dated, newest last). Add a line for every change of a message's shape.
  * - 1 (2026-11-23): enrolment by credential, heartbeat, instance upload, study manifest, errors.
+ * - 2 (2026-11-24): WireGuard enrolment (token, /enrol/v1, tunnel reset), tunnel key rotation
+ *   (`HeartbeatAck.rotateTunnelKey`, POST /api/v1/agents/tunnel-key), enrolment and tunnel error codes.
  */
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 export const MIN_SUPPORTED_PROTOCOL_VERSION = 1;
 export const PROTOCOL_HEADER = 'relais-protocol';
 
 export const PROTOCOL_HISTORY: ReadonlyArray<{ version: number; date: string; change: string }> = [
   { version: 1, date: '2026-11-23', change: 'enrolment by credential, heartbeat, instance upload, study manifest, errors' },
+  { version: 2, date: '2026-11-24', change: 'WireGuard enrolment (token, /enrol/v1, tunnel reset), tunnel key rotation, enrolment and tunnel error codes' },
 ];
 
 /** Parses a header value; undefined when absent or not an integer. */

@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { REPO_ROOT } from '../data.ts';
 import { IdentityStore } from '../../provisioning/identity-store.ts';
 import { startTestHub, bearer, agentHeaders, type TestHub } from './hub-harness.ts';
+import { PROTOCOL_VERSION } from '../../protocol/version.ts';
 
 const run = promisify(execFile);
 let t: TestHub;
@@ -74,7 +75,7 @@ test('S3: roles are checked per route (fleet, patient attributes)', async () => 
 });
 
 test('agent routes refuse unknown protocol versions with 426 and a clear message', async () => {
-  for (const v of [undefined, '0', '2', 'abc']) {
+  for (const v of [undefined, '0', String(PROTOCOL_VERSION + 1), 'abc']) {
     const headers = agentHeaders(t.agentA.credential);
     if (v === undefined) delete headers['relais-protocol'];
     else headers['relais-protocol'] = v;

@@ -12,6 +12,7 @@ import { request } from 'node:http';
 import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PROTOCOL_VERSION } from '../../protocol/version.ts';
 import { REPO_ROOT, SHARED_CT, listFiles } from '../data.ts';
 import { waitFor } from '../fakes/wait.ts';
 import { prepare } from './hub-harness.ts';
@@ -47,7 +48,7 @@ test('relais hub: URL on stdout, health, single owner of its data, graceful SIGT
     const url = await first.url;
     const health = await fetch(`${url}/api/v1/health`);
     assert.equal(health.status, 200);
-    assert.deepEqual(await health.json(), { status: 'ok', version: '0.1.0', protocolVersion: 1 });
+    assert.deepEqual(await health.json(), { status: 'ok', version: '0.1.0', protocolVersion: PROTOCOL_VERSION });
     assert.equal((await stat(dir)).mode & 0o777, 0o700, 'the data directory is private');
 
     const second = startHub(dir);
