@@ -17,7 +17,9 @@ export const AGENT_ALERTS = {
   RELAIS_AGENT_INTAKE_FAILING: { fr: 'L’agent ne peut pas écrire les images reçues (erreur disque).', en: 'The agent cannot write received images (disk error).' },
   RELAIS_AGENT_BACKLOG_OLD: { fr: 'Des examens attendent depuis longtemps leur envoi au hub.', en: 'Studies have been waiting a long time to be sent to the hub.' },
   RELAIS_AGENT_NO_HUB: { fr: 'Aucun hub configuré : les examens restent sur l’agent.', en: 'No hub configured: studies stay on the agent.' },
-  RELAIS_AGENT_CLOCK_SKEW: { fr: "L'horloge de l'agent diffère de celle du hub de plus de 2 minutes.", en: "The agent's clock differs from the hub's by more than 2 minutes." },
+  RELAIS_AGENT_CLOCK_SKEW: { fr: "L'horloge de l'agent diffère de celle du hub de plus de 2 minutes (WireGuard refuse alors les poignées de main) : remettez-la à l'heure (NTP).", en: "The agent's clock differs from the hub's by more than 2 minutes (WireGuard then refuses handshakes): set it right (NTP)." },
+  RELAIS_AGENT_TUNNEL_DOWN: { fr: 'Le tunnel WireGuard vers le hub est coupé (pas de poignée de main depuis plus de 3 minutes) : les examens restent en file.', en: 'The WireGuard tunnel to the hub is down (no handshake for over 3 minutes): studies stay queued.' },
+  RELAIS_AGENT_TUNNEL_KEY: { fr: "Le renouvellement de la clé du tunnel n'a pas abouti ; il sera retenté.", en: 'The tunnel key rotation did not complete; it will be retried.' },
 } as const;
 
 export type AgentAlertCode = keyof typeof AGENT_ALERTS;

@@ -39,6 +39,9 @@ import { registerQido } from './dicomweb/qido.ts';
 import { registerWado } from './dicomweb/wado.ts';
 import { registerWeb, sendLoginPage } from './web/routes.ts';
 import { KeyedMutex } from './storage/keyed-mutex.ts';
+import type { TunnelBinding } from './tunnel/binding.ts';
+import { checkSource } from './tunnel/source-check.ts';
+import { registerTunnelRoutes } from './tunnel/routes.ts';
 
 export interface HubDeps {
   clock: Clock;
@@ -51,6 +54,8 @@ export interface HubDeps {
   options?: Partial<HubOptions>;
   /** Hub software version reported by the health endpoint. */
   version?: string;
+  /** The hub's WireGuard tunnel (agents accepted only from their own tunnel address). */
+  tunnel?: TunnelBinding;
 }
 
 export interface HubApp {
@@ -114,6 +119,7 @@ export async function buildApp(deps: HubDeps): Promise<HubApp> {
     studyLocks,
     ingest,
     fleet,
+    ...(deps.tunnel ? { tunnel: deps.tunnel } : {}),
     state: { status: 'ok' },
   };
   const archive = new ArchiveSweep({
@@ -126,7 +132,8 @@ export async function buildApp(deps: HubDeps): Promise<HubApp> {
     everyMs: options.archiveSweepMs,
   });
 
-  const routes = installGuard(app, auth, deps.audit);
+  const tunnel = deps.tunnel;
+  const routes = installGuard(app, auth, deps.audit, tunnel ? (ip, access, principal) => checkSource(tunnel.directory(), ip, access, principal) : undefined);
   installErrorHandling(app, context);
 
   app.get('/api/v1/health', { config: { access: PUBLIC } }, async (): Promise<HealthStatus> => ({
@@ -137,6 +144,7 @@ export async function buildApp(deps: HubDeps): Promise<HubApp> {
   registerAuthRoutes(app, context);
   await registerIngest(app, context);
   registerFleet(app, context);
+  registerTunnelRoutes(app, context);
   registerQido(app, context);
   registerWado(app, context);
   registerWeb(app, context);

@@ -1,7 +1,9 @@
 /**
  * `relais hub`: the hub's composition root. Builds the real adapters (system clock, pino on
  * stderr, the embedded stores of DATA), takes the data-directory lock, listens, and prints
- * the listening URL on stdout. On SIGTERM/SIGINT: stops accepting connections, lets in-flight
+ * the listening URL on stdout (last line). With `--wg-interface` it also runs the hub's
+ * WireGuard tunnel and HTTPS enrolment listener (hub/tunnel/start.ts) and, unless `--host` is
+ * given, listens on its tunnel address. On SIGTERM/SIGINT: stops accepting connections, lets in-flight
  * uploads finish, closes socket.io, flushes the stores, releases the lock, exits 0.
  */
 import { readFile, chmod } from 'node:fs/promises';
@@ -15,8 +17,11 @@ import { openHubStores } from './stores.ts';
 import { lockDataDir, DataDirLockedError } from './storage/data-dir-lock.ts';
 import { isLang } from './web/i18n.ts';
 import type { HubOptions } from './options.ts';
+import type { FleetState } from './fleet/fleet-state.ts';
+import type { AddressInfo } from 'node:net';
+import { tunnelOptionsFromCli, openHubTunnel, publishHubTunnel, TunnelOptionError, type TunnelCliOptions, type PublishedTunnel } from './tunnel/start.ts';
 
-export interface HubCliOptions {
+export interface HubCliOptions extends TunnelCliOptions {
   data: string;
   port?: string;
   host?: string;
@@ -51,6 +56,15 @@ export async function runHubFromCli(opts: HubCliOptions): Promise<number> {
     process.exitCode = 2;
     return 2;
   }
+  let tunnelOptions: ReturnType<typeof tunnelOptionsFromCli>;
+  try {
+    tunnelOptions = tunnelOptionsFromCli(opts);
+  } catch (err) {
+    if (!(err instanceof TunnelOptionError)) throw err;
+    process.stderr.write(`${err.message}\n`);
+    process.exitCode = 2;
+    return 2;
+  }
   const logger = createLogger({ name: 'hub', level: opts.logLevel ?? 'info', destination: pino.destination({ dest: 2, sync: true }) });
   const clock = createSystemClock();
   await ensureDir(dataDir);
@@ -75,10 +89,20 @@ export async function runHubFromCli(opts: HubCliOptions): Promise<number> {
   if (stale) options.staleAfterMs = stale * 1000;
   const offline = positive(opts.offlineSeconds, 'offline-seconds');
   if (offline) options.offlineAfterMs = offline * 1000;
-  const hub = await buildApp({ clock, logger, ...stores, options, version: await packageVersion() });
-  const address = await hub.app.listen({ port, host: opts.host ?? '127.0.0.1' });
+  // The WireGuard tunnel (off by default): interface before listening, enrolment after.
+  let fleetRef: FleetState | undefined;
+  const opened = tunnelOptions ? await openHubTunnel(dataDir, tunnelOptions, { clock, logger, identities: stores.identities, fleet: () => fleetRef }) : undefined;
+  const hub = await buildApp({ clock, logger, ...stores, options, version: await packageVersion(), ...(opened ? { tunnel: opened.tunnel } : {}) });
+  fleetRef = hub.context.fleet;
+  const host = opts.host ?? opened?.tunnel.hubAddresses.ipv4 ?? opened?.tunnel.hubAddresses.ipv6 ?? '127.0.0.1';
+  const address = await hub.app.listen({ port, host });
+  let published: PublishedTunnel | undefined;
+  if (opened) {
+    const apiPort = (hub.app.server.address() as AddressInfo).port;
+    published = await publishHubTunnel(opened, apiPort, { clock, logger, identities: stores.identities, audit: stores.audit, fleet: hub.context.fleet });
+  }
   await stores.audit.record({ event: 'application-activity', action: 'hub-start', actor: { kind: 'system', id: 'hub' }, outcome: 'success' });
-  process.stdout.write(`Relais hub: ${address}\n`);
+  process.stdout.write(`${[...(published?.banner ?? []), `Relais hub: ${address}`].join('\n')}\n`);
 
   let stopping = false;
   const stop = (signal: string) => {
@@ -89,6 +113,7 @@ export async function runHubFromCli(opts: HubCliOptions): Promise<number> {
     stopping = true;
     logger.info({ signal }, 'shutting down: finishing in-flight requests');
     (async () => {
+      await published?.close();
       await hub.close();
       await stores.audit.record({ event: 'application-activity', action: 'hub-stop', actor: { kind: 'system', id: 'hub' }, outcome: 'success' }).catch(() => {});
       await stores.close();

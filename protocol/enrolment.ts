@@ -15,7 +15,8 @@
  *   by the hub in the heartbeat acknowledgement (`HeartbeatAck.rotateTunnelKey`).
  */
 import { Type, type Static } from '@sinclair/typebox';
-import { AgentId, IsoDateTime } from './common.ts';
+import { AgentId, IsoDateTime, Urgency } from './common.ts';
+import { check } from './validate.ts';
 
 /** A site id: a lowercase slug (same alphabet as agent ids). */
 export const EnrolSiteId = Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,62}$' });
@@ -42,6 +43,27 @@ export const EnrolmentTokenPayload = Type.Object({
   expiresAt: IsoDateTime,
 });
 export type EnrolmentTokenPayload = Static<typeof EnrolmentTokenPayload>;
+
+/** The token string of a payload. */
+export function encodeEnrolmentToken(p: EnrolmentTokenPayload): string {
+  if (!check(EnrolmentTokenPayload, p)) throw new TypeError('invalid enrolment token payload');
+  return ENROLMENT_TOKEN_PREFIX + Buffer.from(JSON.stringify(p), 'utf8').toString('base64url');
+}
+
+/** The payload of a token string, or undefined when it is not a well-formed Relais token. */
+export function decodeEnrolmentToken(token: string): EnrolmentTokenPayload | undefined {
+  const t = token.trim();
+  if (!t.startsWith(ENROLMENT_TOKEN_PREFIX) || t.length > 2000) return undefined;
+  const body = t.slice(ENROLMENT_TOKEN_PREFIX.length);
+  if (!/^[A-Za-z0-9_-]+$/.test(body)) return undefined;
+  let v: unknown;
+  try {
+    v = JSON.parse(Buffer.from(body, 'base64url').toString('utf8'));
+  } catch {
+    return undefined;
+  }
+  return check(EnrolmentTokenPayload, v) ? v : undefined;
+}
 
 export const EnrolRequest = Type.Object({
   /** The whole token as issued. */
@@ -81,6 +103,8 @@ export const EnrolResponse = Type.Object({
   enrolledAt: IsoDateTime,
   /** True when this enrolment replaced an earlier key of the site (re-enrolment). */
   replacedKey: Type.Boolean(),
+  /** The site's urgency for studies no rule matches (the agent's --default-urgency wins). */
+  defaultUrgency: Type.Optional(Urgency),
 });
 export type EnrolResponse = Static<typeof EnrolResponse>;
 

@@ -73,7 +73,7 @@ function publicWorkstation(w: WorkstationRecord): Omit<WorkstationRecord, 'presh
 }
 
 function localTime(iso: string, lang: EnrolmentLang): string {
-  return new Date(iso).toLocaleString(lang === 'en' ? 'en-GB' : 'fr-FR', { dateStyle: 'long', timeStyle: 'short', timeZoneName: 'short' });
+  return new Date(iso).toLocaleString(lang === 'en' ? 'en-GB' : 'fr-FR', { dateStyle: 'long', timeStyle: 'long' });
 }
 
 export interface SiteCreateOpts extends Common {

@@ -1,7 +1,7 @@
 /**
  * Enrolment tokens: the string an operator hands to a site, and the hub's verdict on one.
  *
- * `encodeToken`/`decodeToken`: `rlse1.` + base64url(JSON of EnrolmentTokenPayload). The payload is
+ * `encodeToken`/`decodeToken` (protocol/enrolment.ts): `rlse1.` + base64url(JSON of EnrolmentTokenPayload). The payload is
  * not secret-free (it carries the one-time secret) but it is not signed either: the agent trusts
  * nothing in it but the pin, which it checks against the hub's certificate before sending the
  * token; the hub trusts nothing in it but the id and secret, which it checks against its record.
@@ -12,29 +12,11 @@
  * expired, other site.
  */
 import { randomBytes, createHash, timingSafeEqual } from 'node:crypto';
-import { check } from '../../protocol/validate.ts';
-import { ENROLMENT_TOKEN_PREFIX, EnrolmentTokenPayload } from '../../protocol/enrolment.ts';
+import { decodeEnrolmentToken, encodeEnrolmentToken } from '../../protocol/enrolment.ts';
 import type { TokenRecord } from './records.ts';
 
-export function encodeToken(p: EnrolmentTokenPayload): string {
-  if (!check(EnrolmentTokenPayload, p)) throw new TypeError('invalid enrolment token payload');
-  return ENROLMENT_TOKEN_PREFIX + Buffer.from(JSON.stringify(p), 'utf8').toString('base64url');
-}
-
-/** The payload of a token string, or undefined when it is not a well-formed Relais token. */
-export function decodeToken(token: string): EnrolmentTokenPayload | undefined {
-  const t = token.trim();
-  if (!t.startsWith(ENROLMENT_TOKEN_PREFIX) || t.length > 2000) return undefined;
-  const body = t.slice(ENROLMENT_TOKEN_PREFIX.length);
-  if (!/^[A-Za-z0-9_-]+$/.test(body)) return undefined;
-  let v: unknown;
-  try {
-    v = JSON.parse(Buffer.from(body, 'base64url').toString('utf8'));
-  } catch {
-    return undefined;
-  }
-  return check(EnrolmentTokenPayload, v) ? v : undefined;
-}
+export const encodeToken = encodeEnrolmentToken;
+export const decodeToken = decodeEnrolmentToken;
 
 export function newTokenId(): string {
   return randomBytes(12).toString('base64url');
