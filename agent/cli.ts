@@ -46,10 +46,12 @@ export function agentCommand(): Command {
     .command('enrol')
     .description("Join this box to its hub with a one-time token: makes the box's WireGuard key (kept here, mode 0600), checks the hub's certificate pin, stores the tunnel and credential")
     .requiredOption('--data <dir>', 'the agent data directory')
-    .requiredOption('--token <token>', 'the enrolment token from `relais provision token issue` (rlse1.…)')
+    .option('--token <token>', 'the enrolment token from `relais provision token issue` (rlse1.…); "-" reads it from stdin')
+    .option('--token-file <path>', 'read the token from this file (keeps it out of the process list and shell history)')
     .option('--force', 'enrol for another site than the one this box is enrolled for')
     .option('--lang <fr|en>', 'language of the messages', 'fr')
-    .action(async (opts) => {
+    .action(async (opts, command: Command) => {
+      if (!opts.token && !opts.tokenFile) command.error("error: one of '--token <token>' or '--token-file <path>' is required");
       const { runEnrolFromCli } = await import('./tunnel/enrol.ts');
       await runEnrolFromCli(opts);
     });

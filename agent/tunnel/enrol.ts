@@ -13,6 +13,7 @@
  * token for another unless `--force` (the spool is kept either way).
  */
 import { join, resolve } from 'node:path';
+import { readFile } from 'node:fs/promises';
 import { check } from '../../protocol/validate.ts';
 import { ERROR_CODES, isErrorCode } from '../../protocol/errors.ts';
 import { ENROL_ROUTES, EnrolResponse, decodeEnrolmentToken, type EnrolRequest } from '../../protocol/enrolment.ts';
@@ -92,12 +93,23 @@ export async function enrolAgent(dataDir: string, token: string, opts: { lang: L
 }
 
 /** The CLI action. Exit code 0 on success, 1 with a message on stderr. */
-export async function runEnrolFromCli(opts: { data: string; token: string; lang?: string; force?: boolean }): Promise<number> {
+/** The token from `--token`, `--token -` (stdin) or `--token-file` (kept out of argv and shell history). */
+async function tokenOf(opts: { token?: string; tokenFile?: string }): Promise<string> {
+  if (opts.tokenFile) return (await readFile(opts.tokenFile, 'utf8')).trim();
+  if (opts.token === '-') {
+    const chunks: Buffer[] = [];
+    for await (const c of process.stdin) chunks.push(c as Buffer);
+    return Buffer.concat(chunks).toString('utf8').trim();
+  }
+  return opts.token ?? '';
+}
+
+export async function runEnrolFromCli(opts: { data: string; token?: string; tokenFile?: string; lang?: string; force?: boolean }): Promise<number> {
   const lang: Language = opts.lang === 'en' ? 'en' : 'fr';
   const t = tunnelTexts[lang];
   const dataDir = resolve(opts.data);
   try {
-    const r = await enrolAgent(dataDir, opts.token, { lang, force: opts.force === true }, { agentVersion: pkg.version });
+    const r = await enrolAgent(dataDir, await tokenOf(opts), { lang, force: opts.force === true }, { agentVersion: pkg.version });
     const addr = r.state.tunnel.addresses.map((a) => a.replace(/\/\d+$/, '')).join(', ');
     const lines = [t.enrolled(r.state.siteName, r.state.site, addr, r.state.hubUrl)];
     if (r.replacedKey) lines.push(t.reenrolled);

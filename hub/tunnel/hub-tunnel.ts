@@ -210,6 +210,10 @@ export class HubTunnel {
     if (site?.publicKey && site.publicKey !== publicKey) this.#held.set(site.id, site.publicKey);
     try {
       const r = await this.#d.registry.rotateKey(agentId, publicKey);
+      // The in-memory view follows at once (no second rotation asked by the next heartbeat);
+      // the interface keeps the held key until releaseRotation.
+      this.#sites = this.#sites.map((x) => (x.id === r.site.id ? r.site : x));
+      this.#directory = new TunnelDirectory(this.#sites, this.#workstations, this.#poolNetworks());
       this.#d.logger.info({ site: r.site.id }, 'tunnel: key rotation recorded, switching the peer after the answer');
       return { ack: { publicKey, rotatedAt: r.site.keyRotatedAt ?? new Date(this.#d.clock.now()).toISOString() }, siteId: r.site.id };
     } catch (err) {

@@ -12,6 +12,7 @@ import { promisify } from 'node:util';
 import { createInterface } from 'node:readline';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { existsSync, readdirSync } from 'node:fs';
 import { REPO_ROOT } from '../data.ts';
 import { waitFor } from '../fakes/wait.ts';
 import { execFileRunner } from '../../provisioning/wireguard/command-runner.ts';
@@ -144,6 +145,15 @@ export class EnrolBed {
   }
 
   waitFor = waitFor;
+
+  /** Namespaces, interfaces (initial namespace) and wireguard-go sockets of this bed still present. */
+  async leftovers(): Promise<string[]> {
+    const ns = (await listNamespaces(run)).filter((n) => n.startsWith(`${this.name}-`));
+    const { stdout } = await run.run('ip', ['-br', 'link']);
+    const links = stdout.split('\n').map((l) => l.split(/\s+/)[0]!).filter((l) => l.startsWith(`${this.name}-`));
+    const sockets = existsSync('/var/run/wireguard') ? readdirSync('/var/run/wireguard').filter((f) => f.startsWith(`${this.name}-`)) : [];
+    return [...ns, ...links, ...sockets];
+  }
 
   async stop(): Promise<void> {
     for (const c of this.#procs) c.kill('SIGKILL');

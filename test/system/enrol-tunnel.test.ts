@@ -10,11 +10,11 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm, stat, readdir } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SHARED_CT, SHARED_MR, listFiles } from '../data.ts';
-import { publicKeyOf } from '../../provisioning/wireguard/keys.ts';
+import { generateKeyPair, publicKeyOf } from '../../provisioning/wireguard/keys.ts';
 import { CLI, EnrolBed, HUB_PUBLIC, type Proc } from './enrol-bed.ts';
 import { requireRoot } from './netbed-leftovers.ts';
 
@@ -83,7 +83,8 @@ test('a site enrols, its CT crosses the tunnel; replay refused; sites isolated; 
     assert.match(replayEn.stderr, /Enrolment refused: This enrolment token has already been used/);
     assert.equal(JSON.parse(await readFile(join(hubData, 'tunnel', 'sites', 'site-a.json'), 'utf8')).publicKey, publicKeyOf(key), 'the replay changed nothing');
 
-    const b = await bed.relais(s1.ns, ['agent', 'enrol', '--data', dataB, '--token', tokenB, '--lang', 'en']);
+    await writeFile(join(root, 'token-b'), tokenB, { mode: 0o600 });
+    const b = await bed.relais(s1.ns, ['agent', 'enrol', '--data', dataB, '--token-file', join(root, 'token-b'), '--lang', 'en']);
     assert.equal(b.code, 0, b.stderr);
   });
 
@@ -149,9 +150,14 @@ test('a site enrols, its CT crosses the tunnel; replay refused; sites isolated; 
     assert.equal(spoofed.status, 0, 'no answer to a spoofed source');
     await bed.exec(s1.ns, 'ip', ['address', 'del', `${addrA}/32`, 'dev', s1.wg]);
     // Ports: nothing of A's through the hub, nothing of the hub's but its API.
-    assert.equal(await bed.ok(s1.ns, 'ping', ['-c', '2', '-i', '0.2', '-W', '1', addrA]), false, 'no route from B to A');
+    // Even when B routes A's address into its tunnel, the hub forwards nothing between peers.
+    const hubKey = JSON.parse(await readFile(join(dataB, 'tunnel', 'enrolment.json'), 'utf8')).tunnel.hub.publicKey as string;
+    await bed.exec(s1.ns, 'wg', ['set', s1.wg, 'peer', hubKey, 'allowed-ips', `10.77.0.1/32,${addrA}/32`]);
+    await bed.exec(s1.ns, 'ip', ['route', 'add', `${addrA}/32`, 'dev', s1.wg]);
+    assert.equal(await bed.ok(s1.ns, 'ping', ['-c', '2', '-i', '0.2', '-W', '1', addrA]), false, 'B cannot reach A through the hub');
     const dicomA = await bed.fetchIn(s1.ns, `http://${addrA}:11112/`, { timeoutMs: 3000 });
     assert.equal(dicomA.status, 0, "A's DICOM port unreachable from B");
+    await bed.exec(s1.ns, 'ip', ['route', 'del', `${addrA}/32`, 'dev', s1.wg]);
     const enrolPort = await bed.fetchIn(s1.ns, 'http://10.77.0.1:8443/', { timeoutMs: 3000 });
     assert.equal(enrolPort.status, 0, "the hub's other ports are firewalled from the tunnel");
     assert.equal((await bed.fetchIn(s1.ns, `${HUB_API}/api/v1/health`)).status, 200, 'the API port is open');
@@ -203,9 +209,40 @@ test('a site enrols, its CT crosses the tunnel; replay refused; sites isolated; 
     assert.equal((await fleet()).agents.some((a) => a.agentId === agentIdB), false, 'a revoked agent leaves the fleet');
   });
 
+  await t.test("a radiologist's workstation (wg-quick) reaches the hub's reading services and nothing else; revoked, it is cut", async () => {
+    const radiologist = (await provision('user', '--name', 'dr-martin', '--role', 'radiologist')).at(-1)!;
+    const keys = generateKeyPair();
+    const added = JSON.parse((await provision('workstation', 'add', '--name', 'Dr Martin home', '--user', 'dr-martin', '--public-key', keys.publicKey, '--json')).at(-1)!);
+    assert.match(added.config, /AllowedIPs = 10\.77\.0\.1\/32, fd[0-9a-f:]+::1\/128/, 'the workstation routes only the hub into the tunnel');
+    // The radiologist's home is B's old namespace (its box was revoked and goes away): wg-quick brings the config up.
+    agentB.child.kill('SIGTERM');
+    await agentB.exited;
+    await bed.exec(s1.ns, 'ip', ['link', 'del', s1.wg]);
+    const ws = bed.wgName('ww');
+    const conf = join(root, `${ws}.conf`);
+    await writeFile(conf, added.config.replace(/^PrivateKey = .*$/m, `PrivateKey = ${keys.privateKey}`), { mode: 0o600 });
+    await bed.exec(s1.ns, 'wg-quick', ['up', conf], { WG_QUICK_USERSPACE_IMPLEMENTATION: 'wireguard-go' });
+    const addrW = added.workstation.tunnel.ipv4 as string;
+    const studies = await bed.waitFor(async () => {
+      const r = await bed.fetchIn(s1.ns, `${HUB_API}/dicomweb/studies`, { bearer: radiologist, timeoutMs: 3000 });
+      return r.status === 200 ? r : undefined;
+    }, 'DICOMweb through the workstation tunnel', { timeoutMs: 15_000, intervalMs: 300 });
+    assert.ok(Array.isArray(studies.body) && studies.body.length >= 2, 'the radiologist reads the studies');
+    const asAgent = await bed.fetchIn(s1.ns, `${HUB_API}/api/v1/agents/heartbeat`, { method: 'POST', bearer: credA, headers: { 'relais-protocol': '2' }, body: {} });
+    assert.equal(asAgent.body.error?.code, 'RELAIS_AUTH_WRONG_TUNNEL', 'no agent route from a workstation');
+    assert.equal((await bed.fetchIn(s1.ns, 'http://10.77.0.1:8443/', { timeoutMs: 3000 })).status, 0, 'enrolment port firewalled');
+    assert.equal((await bed.fetchIn(s1.ns, 'http://10.77.0.1:22/', { timeoutMs: 3000 })).status, 0, 'any other port firewalled');
+    const peers = await bed.hubPeers(hubWg);
+    assert.deepEqual(peers.get(keys.publicKey)?.allowedIps.filter((a) => !a.includes(':')), [`${addrW}/32`]);
+    await provision('workstation', 'revoke', '--workstation', added.workstation.id);
+    await bed.waitFor(async () => !(await bed.hubPeers(hubWg)).has(keys.publicKey), 'the workstation peer gone', { timeoutMs: 5000, intervalMs: 100 });
+    assert.equal((await bed.fetchIn(s1.ns, `${HUB_API}/api/v1/health`, { timeoutMs: 2000 })).status, 0, 'revoked: cut');
+  });
+
   agentA.child.kill('SIGTERM');
-  agentB.child.kill('SIGTERM');
-  await Promise.all([agentA.exited, agentB.exited]);
+  await agentA.exited;
   hub.child.kill('SIGTERM');
   assert.equal(await hub.exited, 0);
+  await bed.stop();
+  assert.deepEqual(await bed.leftovers(), [], 'no namespace, interface or wireguard-go socket left');
 });
