@@ -22,7 +22,9 @@ export const AGENT_ALERTS = {
   RELAIS_AGENT_INBOX_REJECTED: { fr: 'Un message du hub n’a pas pu être appliqué (voir le journal).', en: 'A message from the hub could not be applied (see the log).' },
   RELAIS_AGENT_PACS_UNREACHABLE: { fr: 'Le PACS du site ne reçoit pas les comptes rendus : nouvel essai en cours.', en: 'The site PACS does not take reports: retrying.' },
   RELAIS_AGENT_REPORT_IDENTITY: { fr: 'Un compte rendu ne correspond pas à l’identité de l’examen : non livré, vérification humaine requise.', en: 'A report does not match its study’s identity: not delivered, a human must check.' },
-  RELAIS_AGENT_CLOCK_SKEW: { fr: "L'horloge de l'agent diffère de celle du hub de plus de 2 minutes.", en: "The agent's clock differs from the hub's by more than 2 minutes." },
+  RELAIS_AGENT_CLOCK_SKEW: { fr: "L'horloge de l'agent diffère de celle du hub de plus de 2 minutes (WireGuard refuse alors les poignées de main) : remettez-la à l'heure (NTP).", en: "The agent's clock differs from the hub's by more than 2 minutes (WireGuard then refuses handshakes): set it right (NTP)." },
+  RELAIS_AGENT_TUNNEL_DOWN: { fr: 'Le tunnel WireGuard vers le hub est coupé (pas de poignée de main depuis plus de 3 minutes) : les examens restent en file.', en: 'The WireGuard tunnel to the hub is down (no handshake for over 3 minutes): studies stay queued.' },
+  RELAIS_AGENT_TUNNEL_KEY: { fr: "Le renouvellement de la clé du tunnel n'a pas abouti ; il sera retenté.", en: 'The tunnel key rotation did not complete; it will be retried.' },
 } as const;
 
 export type AgentAlertCode = keyof typeof AGENT_ALERTS;

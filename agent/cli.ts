@@ -1,10 +1,15 @@
-/** `relais agent`: flags of the edge agent. Loads agent/main.ts only when run. */
+/**
+ * `relais agent`: flags of the edge agent, and `relais agent enrol`. Loads agent/main.ts (or
+ * agent/tunnel/enrol.ts) only when run. Options are positional (`enablePositionalOptions`): the
+ * flags after `enrol` are enrol's, so both can take `--data`.
+ */
 import { Command } from 'commander';
 
 export function agentCommand(): Command {
-  return new Command('agent')
-    .description('Run the edge agent: DICOM C-STORE SCP, durable spool, upload to the hub')
-    .requiredOption('--data <dir>', 'data directory (spool, state, keys)')
+  const cmd = new Command('agent')
+    .description('Run the edge agent: DICOM C-STORE SCP, durable spool, upload to the hub (through its WireGuard tunnel once enrolled)')
+    .enablePositionalOptions()
+    .option('--data <dir>', 'data directory (spool, state, keys) — required')
     .option('--hub <url>', 'hub base URL, e.g. http://10.77.0.1:8080 (or RELAIS_HUB_URL); without it studies stay spooled')
     .option('--credential <c>', 'agent credential issued by `relais provision agent` (or RELAIS_CREDENTIAL)')
     .option('--credential-file <path>', 'read the agent credential from this file (mode 0600) instead')
@@ -42,24 +47,41 @@ export function agentCommand(): Command {
     .option('--report-objects <list>', 'report objects sent to the PACS: pdf, sr or pdf,sr', 'pdf,sr')
     .option('--channel-wait-seconds <n>', 'long-poll wait for messages from the hub', '25')
     .option('--log-level <level>', 'pino log level (fatal..trace); never changes behaviour', 'info')
-    .action(async (opts) => {
+    .option('--tunnel-interface <name>', 'WireGuard interface the agent brings up once enrolled', 'relais0')
+    .option('--tunnel-implementation <kind>', 'auto (kernel, else wireguard-go) | kernel | userspace', 'auto')
+    .option('--no-tunnel', 'do not manage the tunnel (it is brought up by other means, e.g. wg-quick)')
+    .action(async (opts, command: Command) => {
+      if (!opts.data) command.error("error: required option '--data <dir>' not specified");
       const { runAgentFromCli } = await import('./main.ts');
       await runAgentFromCli(opts);
-    })
+    });
+  cmd
+    .command('user')
+    .description('Local users of the agent page')
     .addCommand(
-      new Command('user')
-        .description('Local users of the agent page')
-        .addCommand(
-          new Command('add')
-            .description('Create (or reset) a local user of the agent page; the password is read from standard input')
-            .requiredOption('--data <dir>', 'the agent data directory')
-            .requiredOption('--user <id>', 'user id (2-40 lower-case letters, digits, . _ -)')
-            .option('--name <name>', 'display name', '')
-            .option('--role <role>', 'clinician | technician | admin', 'clinician')
-            .action(async (opts: { data: string; user: string; name: string; role: string }) => {
-              const { addLocalUserFromCli } = await import('./local-ui/user-cli.ts');
-              process.exitCode = await addLocalUserFromCli(opts);
-            }),
-        ),
+      new Command('add')
+        .description('Create (or reset) a local user of the agent page; the password is read from standard input')
+        .requiredOption('--data <dir>', 'the agent data directory')
+        .requiredOption('--user <id>', 'user id (2-40 lower-case letters, digits, . _ -)')
+        .option('--name <name>', 'display name', '')
+        .option('--role <role>', 'clinician | technician | admin', 'clinician')
+        .action(async (opts: { data: string; user: string; name: string; role: string }) => {
+          const { addLocalUserFromCli } = await import('./local-ui/user-cli.ts');
+          process.exitCode = await addLocalUserFromCli(opts);
+        }),
     );
+  cmd
+    .command('enrol')
+    .description("Join this box to its hub with a one-time token: makes the box's WireGuard key (kept here, mode 0600), checks the hub's certificate pin, stores the tunnel and credential")
+    .requiredOption('--data <dir>', 'the agent data directory')
+    .option('--token <token>', 'the enrolment token from `relais provision token issue` (rlse1.…); "-" reads it from stdin')
+    .option('--token-file <path>', 'read the token from this file (keeps it out of the process list and shell history)')
+    .option('--force', 'enrol for another site than the one this box is enrolled for')
+    .option('--lang <fr|en>', 'language of the messages', 'fr')
+    .action(async (opts, command: Command) => {
+      if (!opts.token && !opts.tokenFile) command.error("error: one of '--token <token>' or '--token-file <path>' is required");
+      const { runEnrolFromCli } = await import('./tunnel/enrol.ts');
+      await runEnrolFromCli(opts);
+    });
+  return cmd;
 }

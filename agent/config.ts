@@ -1,16 +1,19 @@
 /**
  * Agent configuration: CLI flags (agent/cli.ts), environment and files, checked once at start.
  * This is the only agent module that reads `process.env` — and only through the `env` argument
- * its caller passes (RELAIS_CREDENTIAL, RELAIS_HUB_URL, RELAIS_AGENT_ID).
+ * its caller passes (RELAIS_CREDENTIAL, RELAIS_HUB_URL, RELAIS_AGENT_ID). An enrolled box
+ * (DATA/tunnel/enrolment.json, from `relais agent enrol`) takes its hub URL, credential, agent id
+ * and default urgency from there unless flags say otherwise, and brings its tunnel up.
  * Contract: `loadAgentConfig` returns a complete, valid configuration or throws ConfigError
  * with a message for the operator (French by default, English with --lang en).
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { check, validationErrors, URGENCIES, type Urgency, type Language } from '../protocol/index.ts';
 import type { BackoffPolicy } from '../lib/backoff.ts';
 import { UrgencyRules, type UrgencyRule } from './assemble/urgency.ts';
+import { parseEnrolment, credentialPath, tunnelDir, type EnrolmentState } from './tunnel/state.ts';
 
 export interface AgentConfig {
   dataDir: string;
@@ -38,6 +41,10 @@ export interface AgentConfig {
   backlogAlertMs: number;
   upload: { concurrency: number; retry: BackoffPolicy; timeoutMs: number };
   urgency: { default: Urgency; rules: UrgencyRule[] };
+  /** What `relais agent enrol` stored (DATA/tunnel/enrolment.json), if this box enrolled. */
+  enrolment: EnrolmentState | undefined;
+  /** Bring the WireGuard tunnel up from the enrolment (default when enrolled; --no-tunnel: managed outside). */
+  tunnel: { manage: boolean; interfaceName: string; implementation: 'auto' | 'kernel' | 'userspace' };
   clinical: ClinicalConfig;
 }
 
@@ -86,6 +93,9 @@ const MESSAGES = {
     objects: (v: string) => `--report-objects : pdf, sr ou pdf,sr, reçu « ${v} »`,
     prefix: (v: string) => `--accession-prefix : 1 à 6 majuscules ou chiffres, reçu « ${v} »`,
     stations: (v: string) => `--stations : titres AE séparés par des virgules, reçu « ${v} »`,
+    enrolment: (e: string) => `enrôlement illisible (${e}) : refaites relais agent enrol`,
+    tunnelInterface: (v: string) => `--tunnel-interface : nom d'interface invalide « ${v} »`,
+    tunnelImpl: (v: string) => `--tunnel-implementation : auto, kernel ou userspace, reçu « ${v} »`,
   },
   en: {
     number: (flag: string, v: unknown) => `${flag}: a number is expected, got "${String(v)}"`,
@@ -105,6 +115,9 @@ const MESSAGES = {
     objects: (v: string) => `--report-objects: pdf, sr or pdf,sr, got "${v}"`,
     prefix: (v: string) => `--accession-prefix: 1 to 6 upper-case letters or digits, got "${v}"`,
     stations: (v: string) => `--stations: comma-separated AE titles, got "${v}"`,
+    enrolment: (e: string) => `unreadable enrolment (${e}): run relais agent enrol again`,
+    tunnelInterface: (v: string) => `--tunnel-interface: invalid interface name "${v}"`,
+    tunnelImpl: (v: string) => `--tunnel-implementation: auto, kernel or userspace, got "${v}"`,
   },
 } as const;
 
@@ -137,7 +150,17 @@ export function loadAgentConfig(cli: Raw, env: Record<string, string | undefined
   };
 
   const dataDir = resolve(str(cli.data) ?? '.');
-  const hubUrl = str(cli.hub) ?? str(env.RELAIS_HUB_URL);
+  // An enrolled box (relais agent enrol) finds its hub URL, credential and tunnel in DATA/tunnel.
+  let enrolment: EnrolmentState | undefined;
+  const enrolmentFile = join(tunnelDir(dataDir), 'enrolment.json');
+  if (existsSync(enrolmentFile)) {
+    try {
+      enrolment = parseEnrolment(readFileSync(enrolmentFile, 'utf8'), enrolmentFile);
+    } catch (err) {
+      throw new ConfigError(t.enrolment((err as Error).message));
+    }
+  }
+  const hubUrl = str(cli.hub) ?? str(env.RELAIS_HUB_URL) ?? enrolment?.hubUrl;
   if (hubUrl !== undefined) {
     let u: URL;
     try {
@@ -157,16 +180,27 @@ export function loadAgentConfig(cli: Raw, env: Record<string, string | undefined
       throw new ConfigError(t.credentialFile(credentialFile, (err as Error).message));
     }
   }
+  if (credential === undefined && enrolment !== undefined) {
+    try {
+      credential = readFileSync(credentialPath(dataDir), 'utf8').trim();
+    } catch (err) {
+      throw new ConfigError(t.credentialFile(credentialPath(dataDir), (err as Error).message));
+    }
+  }
   if (credential !== undefined && !/^[\x21-\x7e]{1,4096}$/.test(credential)) throw new ConfigError(t.credentialInvalid);
   if (hubUrl !== undefined && credential === undefined) throw new ConfigError(t.credentialMissing);
 
-  const agentId = str(cli.agentId) ?? str(env.RELAIS_AGENT_ID) ?? agentIdFromHostname(hostname());
+  const agentId = str(cli.agentId) ?? str(env.RELAIS_AGENT_ID) ?? enrolment?.agentId ?? agentIdFromHostname(hostname());
+  const tunnelInterface = str(cli.tunnelInterface) ?? 'relais0';
+  if (!/^[A-Za-z0-9_=+.-]{1,15}$/.test(tunnelInterface)) throw new ConfigError(t.tunnelInterface(tunnelInterface));
+  const tunnelImpl = str(cli.tunnelImplementation) ?? 'auto';
+  if (tunnelImpl !== 'auto' && tunnelImpl !== 'kernel' && tunnelImpl !== 'userspace') throw new ConfigError(t.tunnelImpl(tunnelImpl));
   if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(agentId)) throw new ConfigError(t.agentId(agentId));
 
   const aeTitle = str(cli.aeTitle) ?? 'RELAIS';
   if (!/^[\x20-\x5b\x5d-\x7e]{1,16}$/.test(aeTitle)) throw new ConfigError(t.ae(aeTitle));
 
-  const defaultUrgency = str(cli.defaultUrgency) ?? 'scheduled';
+  const defaultUrgency = str(cli.defaultUrgency) ?? enrolment?.defaultUrgency ?? 'scheduled';
   if (!(URGENCIES as readonly string[]).includes(defaultUrgency)) throw new ConfigError(t.urgency(defaultUrgency));
   let rules: UrgencyRule[] = [];
   const rulesFile = str(cli.urgencyRules);
@@ -265,6 +299,8 @@ export function loadAgentConfig(cli: Raw, env: Record<string, string | undefined
     },
     urgency: { default: defaultUrgency as Urgency, rules },
     clinical,
+    enrolment,
+    tunnel: { manage: enrolment !== undefined && cli.tunnel !== false, interfaceName: tunnelInterface, implementation: tunnelImpl },
   };
 }
 

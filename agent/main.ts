@@ -5,6 +5,7 @@
  *   DICOM SCP (intake) ──admit──> spool queue/ ──> uploader ──PUT──> hub
  *                                      └──> study assembler ──quiet period──> manifest sender
  *   disk guard (reserve, A700) · heartbeat (every N s) · alerts
+ *   tunnel (enrolled boxes: WireGuard up before the first upload, watchdog, key rotation)
  *
  * `startAgent(config, ports)` runs an agent in this process (integration tests use it with real
  * adapters or fakes); `runAgentFromCli` is `relais agent`: config from flags and environment,
@@ -35,6 +36,8 @@ import { ManifestSender } from './uplink/manifest-sender.ts';
 import { HeartbeatLoop } from './heartbeat/heartbeat.ts';
 import { openClinical, type AgentClinical } from './clinical.ts';
 import type { ChannelClient } from './inbox/channel-client.ts';
+import { AgentTunnel } from './tunnel/tunnel.ts';
+import { execFileRunner, type CommandRunner } from '../provisioning/wireguard/command-runner.ts';
 
 export const AGENT_VERSION: string = pkg.version;
 
@@ -48,6 +51,8 @@ export interface AgentPorts {
   statfs: (path: string) => Promise<DiskSpace>;
   /** Message channel client; built from config.hubUrl when absent. */
   channel?: ChannelClient | undefined;
+  /** Runs ip / wg / wireguard-go for the tunnel. */
+  runner: CommandRunner;
 }
 
 export interface AgentEvents {
@@ -66,6 +71,8 @@ export interface RunningAgent {
   readonly alerts: AlertBook;
   /** The clinical loop: requests, worklist, matching, reports, local page. */
   readonly clinical: AgentClinical;
+  /** The WireGuard tunnel, when this box enrolled and manages it. */
+  readonly tunnel: AgentTunnel | undefined;
   /** Instances waiting for the hub. */
   pendingUploads(): number;
   stop(): Promise<void>;
@@ -100,6 +107,30 @@ export async function startAgent(config: AgentConfig, overrides: Partial<AgentPo
     'spool: recovery pass done',
   );
   if (recovery.quarantined > 0) alerts.raise('RELAIS_AGENT_QUARANTINE', String(recovery.quarantined));
+
+  // The tunnel first: the hub's API is reached through it. A failure is not fatal (studies are
+  // still received and spooled); the watchdog retries and the alert tells the operator.
+  let tunnel: AgentTunnel | undefined;
+  if (config.tunnel.manage && config.enrolment) {
+    tunnel = new AgentTunnel({
+      dataDir: config.dataDir,
+      interfaceName: config.tunnel.interfaceName,
+      implementation: config.tunnel.implementation,
+      enrolment: config.enrolment,
+      credential: config.credential ?? '',
+      runner: overrides.runner ?? execFileRunner(),
+      clock,
+      log,
+      alerts,
+    });
+    try {
+      await tunnel.up();
+    } catch (err) {
+      log.error({ err: (err as Error).message }, 'tunnel: could not be brought up (retried by the watchdog)');
+      alerts.raise('RELAIS_AGENT_TUNNEL_DOWN', (err as Error).message.slice(0, 200));
+    }
+    tunnel.watch();
+  }
 
   const hub =
     'hub' in overrides
@@ -238,6 +269,11 @@ export async function startAgent(config: AgentConfig, overrides: Partial<AgentPo
         log,
         backlogAlertMs: config.backlogAlertMs,
         onSent: (hb) => events.emit('heartbeat', hb),
+        onAck: (ack) => {
+          if (ack.rotateTunnelKey && tunnel && hub) {
+            void tunnel.rotate(hub).catch((err: Error) => log.error({ err: err.message }, 'tunnel: key rotation failed'));
+          }
+        },
         facts: async () => ({
           agentId: config.agentId,
           agentVersion: AGENT_VERSION,
@@ -249,6 +285,7 @@ export async function startAgent(config: AgentConfig, overrides: Partial<AgentPo
           disk: await disk.refresh(),
           dicom: { aeTitle: config.dicom.aeTitle, port: dicomPort, activeAssociations: dicom.activeAssociations },
           alerts: [],
+          ...(tunnel ? { tunnel: await tunnel.state() } : {}),
         }),
       })
     : undefined;
@@ -262,11 +299,12 @@ export async function startAgent(config: AgentConfig, overrides: Partial<AgentPo
     events,
     alerts,
     clinical,
+    tunnel,
     pendingUploads: () => uploader?.pending ?? recovery.queued.length,
     stop() {
       stopping ??= (async () => {
         await dicom.close();
-        await Promise.all([heartbeat?.stop(), uploader?.stop(), manifests?.stop(), clinical.stop()]);
+        await Promise.all([heartbeat?.stop(), uploader?.stop(), manifests?.stop(), clinical.stop(), tunnel?.stop()]);
         assembler.stop();
         disk.stop();
         hub?.close();

@@ -13,6 +13,7 @@ const program = new Command('relais')
   .description('Relais — teleradiology network: edge agent, regional hub, provisioning, simulators')
   .version('0.1.0')
   .showHelpAfterError()
+  .enablePositionalOptions() // `relais agent enrol --data …`: flags after a subcommand are its own
   .addCommand(hubCommand())
   .addCommand(agentCommand())
   .addCommand(provisionCommand())

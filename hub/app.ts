@@ -53,6 +53,9 @@ import type { WebChannel } from './notify/channels/web.ts';
 import type { Principal } from './auth/authenticator.ts';
 import { admitSocket, recheckSockets } from './auth/socket-auth.ts';
 import { DISPATCH_NAMESPACE } from '../protocol/dispatch.ts';
+import type { TunnelBinding } from './tunnel/binding.ts';
+import { checkSource } from './tunnel/source-check.ts';
+import { registerTunnelRoutes } from './tunnel/routes.ts';
 
 export interface HubDeps {
   clock: Clock;
@@ -67,6 +70,8 @@ export interface HubDeps {
   options?: Partial<HubOptions>;
   /** Hub software version reported by the health endpoint. */
   version?: string;
+  /** The hub's WireGuard tunnel (agents accepted only from their own tunnel address). */
+  tunnel?: TunnelBinding;
   /** The clinical loop (message channel, requests, reports); absent: those routes are not served. */
   clinical?: ClinicalDeps;
 }
@@ -191,6 +196,7 @@ export async function buildApp(deps: HubDeps): Promise<HubApp> {
     studyLocks,
     ingest,
     fleet,
+    ...(deps.tunnel ? { tunnel: deps.tunnel } : {}),
     state: { status: 'ok' },
   };
   const archive = new ArchiveSweep({
@@ -203,7 +209,8 @@ export async function buildApp(deps: HubDeps): Promise<HubApp> {
     everyMs: options.archiveSweepMs,
   });
 
-  const routes = installGuard(app, auth, deps.audit);
+  const tunnel = deps.tunnel;
+  const routes = installGuard(app, auth, deps.audit, tunnel ? (ip, access, principal) => checkSource(tunnel.directory(), ip, access, principal) : undefined);
   installErrorHandling(app, context);
 
   app.get('/api/v1/health', { config: { access: PUBLIC } }, async (): Promise<HealthStatus> => ({
@@ -214,6 +221,7 @@ export async function buildApp(deps: HubDeps): Promise<HubApp> {
   registerAuthRoutes(app, context);
   await registerIngest(app, context);
   registerFleet(app, context);
+  registerTunnelRoutes(app, context);
   registerQido(app, context);
   registerWado(app, context);
   registerWeb(app, context);

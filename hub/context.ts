@@ -15,6 +15,7 @@ import type { IngestService } from './ingest/ingest-service.ts';
 import type { InstanceObjects } from './ingest/instance-objects.ts';
 import type { HubOptions } from './options.ts';
 import type { KeyedMutex } from './storage/keyed-mutex.ts';
+import type { TunnelBinding } from './tunnel/binding.ts';
 
 export interface HubContext {
   clock: Clock;
@@ -30,6 +31,8 @@ export interface HubContext {
   studyLocks: KeyedMutex;
   ingest: IngestService;
   fleet: FleetState;
+  /** The hub's WireGuard tunnel, when it runs one (agent identity bound to its tunnel address). */
+  tunnel?: TunnelBinding;
   /** 'ok' while serving, 'stopping' once shutdown began. */
   state: { status: 'ok' | 'degraded' | 'stopping' };
 }

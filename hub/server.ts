@@ -2,10 +2,12 @@
  * `relais hub`: the hub's composition root. Builds the real adapters (system clock, pino on
  * stderr, the embedded stores of DATA, the alert channels of its configuration — hub/config.ts —
  * and the dispatch engine over DATA/dispatch), takes the data-directory lock, starts dispatch
- * (recovery pass), listens, and prints the listening URL on stdout. On SIGTERM/SIGINT: stops
- * accepting connections, lets in-flight uploads finish, closes socket.io, stops the dispatch
- * engine (timers cancelled, pending writes and alert sends finished), flushes the stores,
- * releases the lock, exits 0.
+ * (recovery pass), listens, and prints the listening URL on stdout (last line). With
+ * `--wg-interface` it also runs the hub's WireGuard tunnel and HTTPS enrolment listener
+ * (hub/tunnel/start.ts) and, unless `--host` is given, listens on its tunnel address. On
+ * SIGTERM/SIGINT: stops accepting connections, lets in-flight uploads finish, closes socket.io,
+ * stops the dispatch engine (timers cancelled, pending writes and alert sends finished), flushes
+ * the stores, releases the lock, exits 0.
  */
 import { readFile, chmod } from 'node:fs/promises';
 import { resolve } from 'node:path';
@@ -26,8 +28,11 @@ import { EmailChannel } from './notify/channels/email.ts';
 import { WebhookChannel } from './notify/channels/webhook.ts';
 import nodemailer from 'nodemailer';
 import type { Clock } from '../lib/clock.ts';
+import type { FleetState } from './fleet/fleet-state.ts';
+import type { AddressInfo } from 'node:net';
+import { tunnelOptionsFromCli, openHubTunnel, publishHubTunnel, TunnelOptionError, type TunnelCliOptions, type PublishedTunnel } from './tunnel/start.ts';
 
-export interface HubCliOptions extends HubConfigFlags {
+export interface HubCliOptions extends HubConfigFlags, TunnelCliOptions {
   data: string;
   port?: string;
   host?: string;
@@ -86,6 +91,15 @@ export async function runHubFromCli(opts: HubCliOptions): Promise<number> {
     process.exitCode = 2;
     return 2;
   }
+  let tunnelOptions: ReturnType<typeof tunnelOptionsFromCli>;
+  try {
+    tunnelOptions = tunnelOptionsFromCli(opts);
+  } catch (err) {
+    if (!(err instanceof TunnelOptionError)) throw err;
+    process.stderr.write(`${err.message}\n`);
+    process.exitCode = 2;
+    return 2;
+  }
   const logger = createLogger({ name: 'hub', level: opts.logLevel ?? 'info', destination: pino.destination({ dest: 2, sync: true }) });
   const clock = createSystemClock();
   await ensureDir(dataDir);
@@ -124,10 +138,23 @@ export async function runHubFromCli(opts: HubCliOptions): Promise<number> {
     return 1;
   }
   logger.info({ channels: configuredChannels(config), zone: config.zone }, 'dispatch started');
-  const hub = await buildApp({ clock, logger, ...stores, dispatch, options, version: await packageVersion(), clinical: { dataDir } });
-  const address = await hub.app.listen({ port, host: opts.host ?? '127.0.0.1' });
+  // The WireGuard tunnel (off by default): interface before listening, enrolment after.
+  let fleetRef: FleetState | undefined;
+  const opened = tunnelOptions ? await openHubTunnel(dataDir, tunnelOptions, { clock, logger, identities: stores.identities, fleet: () => fleetRef }) : undefined;
+  const hub = await buildApp({
+    clock, logger, ...stores, dispatch, options, version: await packageVersion(), clinical: { dataDir },
+    ...(opened ? { tunnel: opened.tunnel } : {}),
+  });
+  fleetRef = hub.context.fleet;
+  const host = opts.host ?? opened?.tunnel.hubAddresses.ipv4 ?? opened?.tunnel.hubAddresses.ipv6 ?? '127.0.0.1';
+  const address = await hub.app.listen({ port, host });
+  let published: PublishedTunnel | undefined;
+  if (opened) {
+    const apiPort = (hub.app.server.address() as AddressInfo).port;
+    published = await publishHubTunnel(opened, apiPort, { clock, logger, identities: stores.identities, audit: stores.audit, fleet: hub.context.fleet });
+  }
   await stores.audit.record({ event: 'application-activity', action: 'hub-start', actor: { kind: 'system', id: 'hub' }, outcome: 'success' });
-  process.stdout.write(`Relais hub: ${address}\n`);
+  process.stdout.write(`${[...(published?.banner ?? []), `Relais hub: ${address}`].join('\n')}\n`);
 
   let stopping = false;
   const stop = (signal: string) => {
@@ -138,6 +165,7 @@ export async function runHubFromCli(opts: HubCliOptions): Promise<number> {
     stopping = true;
     logger.info({ signal }, 'shutting down: finishing in-flight requests');
     (async () => {
+      await published?.close();
       await hub.close();
       await dispatch.engine.stop();
       alerts.close();

@@ -34,6 +34,15 @@ export const ERROR_CODES = {
   RELAIS_DISPATCH_NOT_ALERTED: { httpStatus: 403, retryable: false, en: 'This radiologist was not alerted for this case.', fr: "Ce radiologue n'a pas été alerté pour ce dossier." },
   RELAIS_DISPATCH_INVALID_STATE: { httpStatus: 409, retryable: false, en: 'The case is not in a state that allows this.', fr: "Le dossier n'est pas dans un état qui le permet." },
   RELAIS_ROTA_INVALID: { httpStatus: 400, retryable: false, en: 'The rota is invalid (zone, pattern, reference or file).', fr: 'Le tableau de garde est invalide (fuseau, motif, référence ou fichier).' },
+  RELAIS_AUTH_WRONG_TUNNEL: { httpStatus: 403, retryable: false, en: "This request did not come through this agent's own WireGuard tunnel.", fr: "Cette requête n'arrive pas par le tunnel WireGuard de cet agent." },
+  RELAIS_ENROL_TOKEN_INVALID: { httpStatus: 401, retryable: false, en: 'This enrolment token is not known to the hub (mistyped, or for another hub).', fr: "Ce jeton d'enrôlement est inconnu du hub (mal recopié, ou destiné à un autre hub)." },
+  RELAIS_ENROL_TOKEN_EXPIRED: { httpStatus: 401, retryable: false, en: 'This enrolment token has expired: ask the hub operator for a new one.', fr: "Ce jeton d'enrôlement a expiré : demandez-en un nouveau à l'opérateur du hub." },
+  RELAIS_ENROL_TOKEN_USED: { httpStatus: 401, retryable: false, en: 'This enrolment token has already been used (tokens work once): ask for a new one.', fr: "Ce jeton d'enrôlement a déjà servi (un jeton ne sert qu'une fois) : demandez-en un nouveau." },
+  RELAIS_ENROL_TOKEN_REVOKED: { httpStatus: 401, retryable: false, en: 'This enrolment token was revoked by the hub operator.', fr: "Ce jeton d'enrôlement a été révoqué par l'opérateur du hub." },
+  RELAIS_ENROL_OTHER_SITE: { httpStatus: 403, retryable: false, en: 'This enrolment token was issued for another site.', fr: "Ce jeton d'enrôlement a été émis pour un autre site." },
+  RELAIS_ENROL_SITE_REVOKED: { httpStatus: 403, retryable: false, en: 'This site has been revoked at the hub.', fr: 'Ce site a été révoqué sur le hub.' },
+  RELAIS_ENROL_KEY_IN_USE: { httpStatus: 409, retryable: false, en: 'This WireGuard key already belongs to another peer of the hub.', fr: 'Cette clé WireGuard appartient déjà à un autre pair du hub.' },
+  RELAIS_TUNNEL_UNAVAILABLE: { httpStatus: 503, retryable: true, en: 'The hub does not manage a WireGuard tunnel (or it is not ready).', fr: "Le hub ne gère pas de tunnel WireGuard (ou il n'est pas prêt)." },
   RELAIS_NETWORK_UNREACHABLE: { httpStatus: 0, retryable: true, en: 'The hub cannot be reached (link or tunnel down).', fr: 'Le hub est injoignable (lien ou tunnel coupé).' },
 } as const satisfies Record<string, ErrorCodeInfo>;
 

@@ -54,5 +54,7 @@ export const HeartbeatAck = Type.Object({
   receivedAt: IsoDateTime,
   /** Hub time minus agent `sentAt`, for clock-skew detection on the agent side. */
   clockOffsetMs: Type.Number(),
+  /** v2: the operator asked for a new tunnel key (`relais provision site rotate`). */
+  rotateTunnelKey: Type.Optional(Type.Boolean()),
 });
 export type HeartbeatAck = Static<typeof HeartbeatAck>;

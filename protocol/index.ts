@@ -13,3 +13,4 @@ export * from './exams.ts';
 export * from './clinical.ts';
 export * from './messages.ts';
 export * from './request-rules.ts';
+export * from './enrolment.ts';

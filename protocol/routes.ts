@@ -9,6 +9,8 @@
  * | PUT    | /api/v1/instances/:sopInstanceUid            | application/dicom → UploadResult       |
  * | POST   | /api/v1/studies/:studyInstanceUid/manifest   | StudyManifest → StudyManifestAck       |
  * | POST   | /api/v1/agents/heartbeat                     | Heartbeat → HeartbeatAck               |
+ * | POST   | /api/v1/agents/tunnel-key                    | TunnelKeyRotation → …Ack (enrolment.ts) |
+ * Enrolment (`/enrol/v1`, outside the tunnel, pinned HTTPS): see enrolment.ts.
  */
 import { Type, type Static } from '@sinclair/typebox';
 

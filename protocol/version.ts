@@ -8,7 +8,10 @@
  * - 2 (2026-11-23): store-and-forward message channel both ways (messages.ts: exam requests,
  *   protocol answers, worklist entries, reports, delivery confirmations, configuration);
  *   instance upload headers `relais-request-id` / `relais-hold` and manifest `match` (a study
- *   matched to its request, or held for reconciliation). Version 1 agents stay supported.
+ *   matched to its request, or held for reconciliation); WireGuard enrolment (token,
+ *   /enrol/v1, tunnel reset), tunnel key rotation (`HeartbeatAck.rotateTunnelKey`,
+ *   POST /api/v1/agents/tunnel-key), enrolment and tunnel error codes. Version 1 agents stay
+ *   supported.
  */
 export const PROTOCOL_VERSION = 2;
 export const MIN_SUPPORTED_PROTOCOL_VERSION = 1;
@@ -16,7 +19,7 @@ export const PROTOCOL_HEADER = 'relais-protocol';
 
 export const PROTOCOL_HISTORY: ReadonlyArray<{ version: number; date: string; change: string }> = [
   { version: 1, date: '2026-11-23', change: 'enrolment by credential, heartbeat, instance upload, study manifest, errors' },
-  { version: 2, date: '2026-11-23', change: 'message channel both ways (requests, protocol answers, worklist entries, reports, delivery confirmations, config); upload request id / hold headers and manifest match' },
+  { version: 2, date: '2026-11-23', change: 'message channel both ways (requests, protocol answers, worklist entries, reports, delivery confirmations, config); upload request id / hold headers and manifest match; WireGuard enrolment (token, /enrol/v1, tunnel reset), tunnel key rotation, enrolment and tunnel error codes' },
 ];
 
 /** Parses a header value; undefined when absent or not an integer. */

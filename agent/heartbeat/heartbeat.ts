@@ -8,7 +8,7 @@
  */
 import type { Logger } from '../../lib/logger.ts';
 import type { Clock, TimerHandle } from '../../lib/clock.ts';
-import { PROTOCOL_VERSION, ROUTES, assertValid, Heartbeat } from '../../protocol/index.ts';
+import { PROTOCOL_VERSION, ROUTES, assertValid, Heartbeat, type HeartbeatAck, type TunnelState } from '../../protocol/index.ts';
 import type { AlertBook, Alert } from '../alerts.ts';
 import type { HubClient } from '../uplink/hub-client.ts';
 import type { QueueStats } from '../uplink/uploader.ts';
@@ -25,6 +25,8 @@ export interface HeartbeatFacts {
   disk: { freeBytes: number; totalBytes: number };
   dicom: { aeTitle: string; port: number; activeAssociations: number };
   alerts: Alert[];
+  /** The WireGuard tunnel to the hub, when the agent runs one. */
+  tunnel?: TunnelState;
 }
 
 export function buildHeartbeat(f: HeartbeatFacts): Heartbeat {
@@ -53,6 +55,7 @@ export function buildHeartbeat(f: HeartbeatFacts): Heartbeat {
     lastUploadAt: f.lastUploadAt === undefined ? null : new Date(f.lastUploadAt).toISOString(),
     dicom: { aeTitle: f.dicom.aeTitle, port: f.dicom.port, activeAssociations: f.dicom.activeAssociations },
     alerts: f.alerts.slice(0, 50),
+    ...(f.tunnel ? { tunnel: f.tunnel } : {}),
   };
   return assertValid(Heartbeat, hb);
 }
@@ -67,6 +70,8 @@ export interface HeartbeatLoopDeps {
   /** Age of the oldest unsent instance above which an alert is raised. */
   backlogAlertMs: number;
   onSent?: (hb: Heartbeat) => void;
+  /** Each acknowledgement (e.g. the hub asking for a new tunnel key). */
+  onAck?: (ack: HeartbeatAck) => void;
 }
 
 export class HeartbeatLoop {
@@ -114,10 +119,15 @@ export class HeartbeatLoop {
         outcome = classifyError(err);
       }
       if (outcome.kind === 'ok') {
-        const skew = Math.abs(outcome.value.clockOffsetMs);
-        if (skew > 120_000) d.alerts.raise('RELAIS_AGENT_CLOCK_SKEW', `${Math.round(skew / 1000)} s`);
-        else d.alerts.clear('RELAIS_AGENT_CLOCK_SKEW');
+        const offset = outcome.value.clockOffsetMs;
+        if (Math.abs(offset) > 120_000) {
+          if (!d.alerts.has('RELAIS_AGENT_CLOCK_SKEW')) {
+            d.log.error({ clockOffsetMs: offset }, 'clock: this box is off by more than 2 minutes from the hub (WireGuard refuses handshakes from the past): set the clock right (NTP)');
+          }
+          d.alerts.raise('RELAIS_AGENT_CLOCK_SKEW', `${Math.round(offset / 1000)} s`);
+        } else d.alerts.clear('RELAIS_AGENT_CLOCK_SKEW');
         d.onSent?.(hb);
+        d.onAck?.(outcome.value);
       } else if (!this.#stopped) {
         d.log.debug({ code: outcome.code, message: outcome.message }, 'heartbeat: not delivered');
       }

@@ -2,7 +2,9 @@
  * Access control for every route, deny by default: each route must declare `config.access`
  * (public, agent, or user + permission) or the app refuses to start. The onRequest hook
  * authenticates (401 RELAIS_AUTH_MISSING / RELAIS_AUTH_INVALID), checks the role's permission
- * (403), and on agent routes the `relais-protocol` version (426 RELAIS_PROTOCOL_UNSUPPORTED).
+ * (403), where the request comes from when the hub runs a tunnel (403 RELAIS_AUTH_WRONG_TUNNEL:
+ * an agent only from its own tunnel address), and on agent routes the `relais-protocol` version
+ * (426 RELAIS_PROTOCOL_UNSUPPORTED).
  * Refused credentials are audited. The route table (method, url, access) is kept for tests
  * and for the operator's inventory of endpoints.
  */
@@ -52,7 +54,10 @@ export function agentOf(request: FastifyRequest): Extract<Principal, { kind: 'ag
   return p;
 }
 
-export function installGuard(app: FastifyInstance, auth: Authenticator, audit: AuditLog): RouteEntry[] {
+/** Where a request may come from (hub/tunnel/source-check.ts); absent: anywhere. */
+export type SourceCheck = (ip: string, access: Access, principal: Principal | undefined) => { ok: true } | { ok: false; reason: string };
+
+export function installGuard(app: FastifyInstance, auth: Authenticator, audit: AuditLog, sourceCheck?: SourceCheck): RouteEntry[] {
   const table: RouteEntry[] = [];
   app.addHook('onRoute', (route) => {
     const access = route.config?.access;
@@ -78,6 +83,19 @@ export function installGuard(app: FastifyInstance, auth: Authenticator, audit: A
       throw new HubError(id.reason === 'missing' ? 'RELAIS_AUTH_MISSING' : 'RELAIS_AUTH_INVALID');
     }
     request.principal = id.principal;
+    const source = sourceCheck?.(request.ip, access, id.principal);
+    if (source && !source.ok) {
+      const p = id.principal;
+      await audit.record({
+        event: 'security-alert', action: `wrong-source:${source.reason}`,
+        actor: p.kind === 'agent' ? { kind: 'agent', id: p.agentId } : { kind: 'user', id: p.userId, role: p.role }, outcome: 'failure', ip: request.ip, result: 'RELAIS_AUTH_WRONG_TUNNEL',
+      });
+      throw new HubError('RELAIS_AUTH_WRONG_TUNNEL', source.reason === 'agent-not-enrolled'
+        ? 'this agent has not enrolled a WireGuard tunnel with this hub (relais agent enrol)'
+        : source.reason === 'agent-wrong-source'
+          ? "agent requests are accepted only from the agent's own tunnel address"
+          : 'this tunnel address may not use this route');
+    }
     if (access.kind === 'user' && id.principal.kind === 'user' && !roleMay(id.principal.role, access.permission)) {
       throw new HubError('RELAIS_AUTH_FORBIDDEN', `the role ${id.principal.role} may not do this (${access.permission})`);
     }

@@ -6,6 +6,10 @@
  * whole views (idempotent, last one wins), never patient data.
  * Heartbeats live in memory: after a hub restart agents show as never seen until their next
  * heartbeat (one interval).
+ * Tunnel: up when the latest WireGuard handshake is younger than 3 minutes — as the hub's own
+ * interface sees it when the hub runs the tunnel (`tunnelObserved`), else as the agent last
+ * reported it, aged by the time since that heartbeat. Clock reports of agents whose handshakes
+ * fail (enrolment listener) set the clock offset shown even when no heartbeat gets through.
  */
 import type { Clock, TimerHandle } from '../../lib/clock.ts';
 import type { Heartbeat, HeartbeatAck } from '../../protocol/heartbeat.ts';
@@ -41,6 +45,10 @@ export interface FleetStateDeps {
 export class FleetState {
   readonly #d: FleetStateDeps;
   readonly #beats = new Map<string, Beat>();
+  /** Latest handshake per agent as the hub's interface reports it (null: never). */
+  readonly #handshakes = new Map<string, number | null>();
+  readonly #clockReports = new Map<string, { name: string; offsetMs: number; at: number }>();
+  readonly #tunnelTimers = new Map<string, TimerHandle>();
   readonly #timers = new Map<string, TimerHandle[]>();
   readonly #agentListeners = new Set<FleetListeners['agent']>();
   readonly #studyListeners = new Set<FleetListeners['study']>();
@@ -71,17 +79,63 @@ export class FleetState {
 
   #view(agentId: string, name: string): AgentView {
     const beat = this.#beats.get(agentId);
+    const report = this.#clockReports.get(agentId);
+    const now = this.#d.clock.now();
+    const skew = report && (!beat || report.at > beat.receivedAt) ? report.offsetMs : (beat?.clockSkewMs ?? null);
     const view: AgentView = {
       agentId,
-      name: beat?.name ?? name,
-      status: agentStatus(beat?.receivedAt, this.#d.clock.now(), this.#d.thresholds),
+      name: beat?.name ?? report?.name ?? name,
+      status: agentStatus(beat?.receivedAt, now, this.#d.thresholds),
       lastSeenAt: beat ? new Date(beat.receivedAt).toISOString() : null,
       heartbeat: beat?.heartbeat ?? null,
-      clockSkewMs: beat?.clockSkewMs ?? null,
+      clockSkewMs: skew,
     };
-    const tunnel = beat?.heartbeat.tunnel;
-    view.tunnelUp = tunnel ? tunnel.latestHandshakeAgeSeconds !== null && tunnel.latestHandshakeAgeSeconds < TUNNEL_HANDSHAKE_MAX_AGE_S : null;
+    view.tunnelUp = this.#tunnelUp(agentId, beat, now);
     return view;
+  }
+
+  #tunnelUp(agentId: string, beat: Beat | undefined, now: number): boolean | null {
+    if (this.#handshakes.has(agentId)) {
+      const at = this.#handshakes.get(agentId);
+      return at != null && now - at < TUNNEL_HANDSHAKE_MAX_AGE_S * 1000;
+    }
+    const t = beat?.heartbeat.tunnel;
+    if (!t || !beat) return null;
+    return t.latestHandshakeAgeSeconds !== null && t.latestHandshakeAgeSeconds + (now - beat.receivedAt) / 1000 < TUNNEL_HANDSHAKE_MAX_AGE_S;
+  }
+
+  /**
+   * The hub's own view of each enrolled agent's tunnel (its interface's latest handshakes); an
+   * agent's row changes when its tunnel goes up or down, and again when the handshake ages past
+   * 3 minutes without a new one.
+   */
+  tunnelObserved(observed: ReadonlyMap<string, { latestHandshakeMs: number | null } | undefined>): void {
+    const now = this.#d.clock.now();
+    for (const [agentId, peer] of observed) {
+      const before = this.#tunnelUp(agentId, this.#beats.get(agentId), now);
+      const at = peer?.latestHandshakeMs ?? null;
+      if (this.#handshakes.get(agentId) === at && this.#handshakes.has(agentId)) continue;
+      this.#handshakes.set(agentId, at);
+      this.#d.clock.clearTimeout(this.#tunnelTimers.get(agentId));
+      if (at !== null) {
+        const due = at + TUNNEL_HANDSHAKE_MAX_AGE_S * 1000 - now;
+        if (due > 0) this.#tunnelTimers.set(agentId, this.#d.clock.setTimeout(() => this.#emitAgent(agentId), due));
+      }
+      if (this.#tunnelUp(agentId, this.#beats.get(agentId), now) !== before) this.#emitAgent(agentId);
+    }
+    for (const agentId of [...this.#handshakes.keys()]) {
+      if (!observed.has(agentId)) {
+        this.#handshakes.delete(agentId);
+        this.#d.clock.clearTimeout(this.#tunnelTimers.get(agentId));
+        this.#emitAgent(agentId);
+      }
+    }
+  }
+
+  /** An agent whose tunnel handshakes fail reported its clock (hub time minus agent time). */
+  clockReport(agentId: string, name: string, offsetMs: number): void {
+    this.#clockReports.set(agentId, { name, offsetMs, at: this.#d.clock.now() });
+    this.#emitAgent(agentId);
   }
 
   #emitAgent(agentId: string): void {
@@ -104,8 +158,9 @@ export class FleetState {
 
   async agents(): Promise<AgentView[]> {
     const known = await this.#d.identities.listAgents();
+    const revoked = new Set(known.filter((a) => a.revokedAt).map((a) => a.id));
     const views = known.filter((a) => !a.revokedAt).map((a) => this.#view(a.id, a.name));
-    for (const [id, beat] of this.#beats) if (!views.some((v) => v.agentId === id)) views.push(this.#view(id, beat.name));
+    for (const [id, beat] of this.#beats) if (!revoked.has(id) && !views.some((v) => v.agentId === id)) views.push(this.#view(id, beat.name));
     return views.sort((a, b) => a.name.localeCompare(b.name));
   }
 
@@ -116,6 +171,8 @@ export class FleetState {
 
   close(): void {
     for (const list of this.#timers.values()) for (const t of list) this.#d.clock.clearTimeout(t);
+    for (const t of this.#tunnelTimers.values()) this.#d.clock.clearTimeout(t);
+    this.#tunnelTimers.clear();
     this.#timers.clear();
     this.#agentListeners.clear();
     this.#studyListeners.clear();

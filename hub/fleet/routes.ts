@@ -3,7 +3,8 @@
  * offset) and the fleet snapshot for signed-in users (the live page uses socket.io).
  * The agent is who its credential says: the heartbeat's own `agentId` (an agent may name
  * itself after its host) is informational and replaced by the authenticated id, so one
- * agent can never report for another.
+ * agent can never report for another. The acknowledgement asks for a new tunnel key when the
+ * operator requested one (`relais provision site rotate`).
  */
 import type { FastifyInstance } from 'fastify';
 import { Heartbeat } from '../../protocol/heartbeat.ts';
@@ -17,7 +18,9 @@ export function registerFleet(app: FastifyInstance, ctx: HubContext): void {
     const agent = agentOf(request);
     const hb = assertValid(Heartbeat, request.body);
     if (hb.agentId !== agent.agentId) request.log.debug({ claimed: hb.agentId, agentId: agent.agentId }, 'heartbeat agentId replaced by the authenticated one');
-    return ctx.fleet.heartbeat(agent.agentId, agent.name, { ...hb, agentId: agent.agentId });
+    const ack = ctx.fleet.heartbeat(agent.agentId, agent.name, { ...hb, agentId: agent.agentId });
+    if (ctx.tunnel?.rotationRequested(agent.agentId)) ack.rotateTunnelKey = true;
+    return ack;
   });
 
   app.get('/api/v1/fleet', { config: { access: userMay('fleet:read') } }, async () => ctx.fleet.snapshot());

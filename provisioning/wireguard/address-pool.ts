@@ -201,6 +201,11 @@ export class AddressPool {
     return { ipv4: f.v4?.prefix ?? null, ipv6: f.v6?.prefix ?? null };
   }
 
+  /** The pool's networks (CIDR), as configured. */
+  networks(): { ipv4: string | null; ipv6: string | null } {
+    return { ipv4: this.#state.ipv4, ipv6: this.#state.ipv6 };
+  }
+
   get(owner: string): Assignment | undefined {
     return this.#state.assignments.find((a) => a.owner === owner);
   }

@@ -1,0 +1,31 @@
+/** Operator-facing texts of `relais agent enrol` and of the agent's tunnel (French by default, English too). */
+export const tunnelTexts = {
+  fr: {
+    enrolled: (name: string, site: string, addr: string, hub: string) => `Boîtier enrôlé pour le site « ${name} » (${site}) : adresse de tunnel ${addr}, hub ${hub}.`,
+    reenrolled: 'La clé précédente de ce site est remplacée (le hub a retiré l’ancien pair).',
+    keyKept: (path: string) => `Clé privée WireGuard : ${path} (mode 0600, générée sur ce boîtier, jamais transmise).`,
+    next: (dir: string) => `Démarrez (ou redémarrez) l'agent : relais agent --data ${dir}`,
+    badToken: "Ce n'est pas un jeton d'enrôlement Relais (il commence par « rlse1. ») : recopiez-le en entier.",
+    otherSite: (current: string, token: string) => `Ce boîtier est déjà enrôlé pour le site « ${current} » ; le jeton est pour « ${token} ». Ajoutez --force pour le changer de site.`,
+    pin: (m: string) => `Le certificat présenté par le hub ne correspond pas à l'empreinte du jeton : rien n'a été envoyé (${m}). Vérifiez l'adresse du hub ou demandez un nouveau jeton.`,
+    unreachable: (url: string, m: string) => `Le hub est injoignable à ${url} (${m}). Vérifiez la connexion du boîtier et le pare-feu (port d'enrôlement).`,
+    refused: (m: string) => `Enrôlement refusé : ${m}`,
+    at: (iso: string) => ` (le ${iso})`,
+    hubKey: "La clé WireGuard annoncée par le hub n'est pas celle du jeton : enrôlement abandonné.",
+    answer: (status: number) => `Réponse inattendue du hub (HTTP ${status}).`,
+  },
+  en: {
+    enrolled: (name: string, site: string, addr: string, hub: string) => `Box enrolled for site "${name}" (${site}): tunnel address ${addr}, hub ${hub}.`,
+    reenrolled: "This site's previous key is replaced (the hub removed the old peer).",
+    keyKept: (path: string) => `WireGuard private key: ${path} (mode 0600, made on this box, never sent).`,
+    next: (dir: string) => `Start (or restart) the agent: relais agent --data ${dir}`,
+    badToken: 'This is not a Relais enrolment token (it starts with "rlse1."): copy it whole.',
+    otherSite: (current: string, token: string) => `This box is already enrolled for site "${current}"; the token is for "${token}". Add --force to move it to the other site.`,
+    pin: (m: string) => `The certificate the hub presented does not match the token's fingerprint: nothing was sent (${m}). Check the hub's address or ask for a new token.`,
+    unreachable: (url: string, m: string) => `The hub cannot be reached at ${url} (${m}). Check the box's connection and the firewall (enrolment port).`,
+    refused: (m: string) => `Enrolment refused: ${m}`,
+    at: (iso: string) => ` (on ${iso})`,
+    hubKey: "The WireGuard key the hub announced is not the token's: enrolment abandoned.",
+    answer: (status: number) => `Unexpected answer from the hub (HTTP ${status}).`,
+  },
+} as const;
