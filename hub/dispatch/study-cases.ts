@@ -49,6 +49,9 @@ const CASE_STATUSES: ReadonlySet<string> = new Set<CaseState>(['assigned', 'ackn
 /** The catalog status of a study given its case's state (none: the transfer's). */
 export function studyStatusFor(record: StudyRecord, state: CaseState | undefined): StudyStatus {
   if (record.hold) return 'held'; // identity vigilance: held until reconciled, whatever its case
+  // A report confirmed in the site PACS is final, even when the case never reached `reported`
+  // (a report signed by a radiologist who was not its assignee, or a case without one).
+  if (record.status === 'delivered') return 'delivered';
   return state && CASE_STATUSES.has(state) ? (state as StudyStatus) : transferStatus(record);
 }
 
