@@ -89,7 +89,9 @@ test('a site enrols, its CT crosses the tunnel; replay refused; sites isolated; 
   });
 
   const agentArgs = (data: string, wg: string) => ['agent', '--data', data, '--tunnel-interface', wg, '--tunnel-implementation', 'userspace', '--dicom-port', '11112',
-    '--quiet-seconds', '2', '--heartbeat-seconds', '1', '--retry-base-ms', '200', '--retry-max-ms', '2000', '--min-free-mb', '0'];
+    '--quiet-seconds', '2', '--heartbeat-seconds', '1', '--retry-base-ms', '200', '--retry-max-ms', '2000', '--min-free-mb', '0',
+    // These studies answer no exam request: dispatched as they are (the default holds them for reconciliation).
+    '--unsolicited', 'dispatch'];
   const agentA = bed.spawn(s0.ns, process.execPath, [CLI, ...agentArgs(dataA, s0.wg)]);
   const agentB = bed.spawn(s1.ns, process.execPath, [CLI, ...agentArgs(dataB, s1.wg)]);
   await agentA.waitLine(/"agent ready"/);
