@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createServer } from 'node:net';
+import { sharedCtDir } from '../shared-data.ts';
 import { runRelais } from './relais-process.ts';
 import { loadStudySource, type SourceInstance } from './study-source.ts';
 import { HubClient } from './hub-client.ts';
@@ -33,12 +34,11 @@ export interface DemoOptions {
 }
 
 const REPO_ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
-const DEFAULT_STUDY = resolve(REPO_ROOT, '..', 'shared', 'data', 'dicom', 'ct-philips-ingenuity-phantom');
 
 export async function runDemo(opts: DemoOptions): Promise<number> {
   const lang: DemoLang = opts.lang === 'en' ? 'en' : 'fr';
   const t = texts[lang];
-  const studyDir = resolve(opts.study ?? DEFAULT_STUDY);
+  const studyDir = resolve(opts.study ?? sharedCtDir());
   if (!existsSync(studyDir)) {
     process.stderr.write(`${t.noStudy(studyDir)}\n`);
     return 2;

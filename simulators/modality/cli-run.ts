@@ -4,16 +4,11 @@
  * line per instance and a JSON summary as the last line. Exit code 0 only if all were stored.
  */
 import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { formatStatus, isSuccessStatus, isWarningStatus } from '../../lib/dicom/raw-scu.ts';
 import { listSourceFiles, prepareFiles, prepareSlices } from './prepare.ts';
 import { sendStudy } from './run.ts';
+import { sharedCtDir } from '../shared-data.ts';
 
-function defaultStudyDir(): string {
-  const shared = process.env.RELAIS_TEST_DATA ?? resolve(fileURLToPath(new URL('../../..', import.meta.url)), 'shared', 'data', 'dicom');
-  return join(shared, 'ct-philips-ingenuity-phantom');
-}
 
 function int(v: unknown, name: string, min: number): number {
   const n = Number(v);
@@ -24,7 +19,7 @@ function int(v: unknown, name: string, min: number): number {
 export async function runModalityFromCli(opts: Record<string, unknown>): Promise<number> {
   let code: number;
   try {
-    const dir = typeof opts.study === 'string' ? opts.study : defaultStudyDir();
+    const dir = typeof opts.study === 'string' ? opts.study : sharedCtDir();
     if (!existsSync(dir)) throw new Error(`--study: no such folder ${dir}`);
     const files = listSourceFiles(dir);
     const study = opts.slices !== undefined ? prepareSlices(files, int(opts.slices, '--slices', 1)) : prepareFiles(files);
