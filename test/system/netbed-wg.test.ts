@@ -64,10 +64,15 @@ test('a rendered config is accepted by wg setconf on wireguard-go, and status re
   const wg = new WireGuard(nsRun);
   let status = await wg.status(iface);
   assert.deepEqual(status.interface, { publicKey: me.publicKey, listenPort: 51999, fwmark: null });
-  assert.deepEqual(status.peers.map((p) => [p.publicKey, p.hasPresharedKey, p.endpoint, p.allowedIps, p.persistentKeepaliveSeconds, p.latestHandshakeMs]), [
-    [a.publicKey, true, '192.0.2.9:51900', ['10.98.0.2/32', 'fd00:98::2/128'], 25, null],
-    [b.publicKey, false, null, ['10.98.0.3/32'], null, null],
-  ]);
+  // `wg show dump` lists peers in the implementation's own order, not the config's: compare by key.
+  const byKey = (x: { publicKey: string }, y: { publicKey: string }) => x.publicKey.localeCompare(y.publicKey);
+  assert.deepEqual(
+    [...status.peers].sort(byKey).map((p) => [p.publicKey, p.hasPresharedKey, p.endpoint, p.allowedIps, p.persistentKeepaliveSeconds, p.latestHandshakeMs]),
+    [
+      [a.publicKey, true, '192.0.2.9:51900', ['10.98.0.2/32', 'fd00:98::2/128'], 25, null],
+      [b.publicKey, false, null, ['10.98.0.3/32'], null, null],
+    ].sort((x, y) => String(x[0]).localeCompare(String(y[0]))),
+  );
 
   // Live changes through the binding touch only the peer named.
   const c = generateKeyPair();
