@@ -40,6 +40,7 @@ import { attachFleetSocket } from './fleet/socket.ts';
 import { registerQido } from './dicomweb/qido.ts';
 import { registerWado } from './dicomweb/wado.ts';
 import { registerWeb, sendForbiddenPage, sendLoginPage } from './web/routes.ts';
+import { registerViewer } from './viewer/routes.ts';
 import { KeyedMutex } from './storage/keyed-mutex.ts';
 import { openClinical, type ClinicalDeps, type HubClinical } from './outbox/clinical.ts';
 import { registerChannelRoutes } from './outbox/routes.ts';
@@ -225,6 +226,7 @@ export async function buildApp(deps: HubDeps): Promise<HubApp> {
   registerQido(app, context);
   registerWado(app, context);
   registerWeb(app, context);
+  registerViewer(app, context);
   const stopping = new AbortController();
   if (clinical) {
     registerChannelRoutes(app, context, { outbox: clinical.outbox, inbox: clinical.inbox, stopping: stopping.signal });

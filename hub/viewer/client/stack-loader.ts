@@ -1,0 +1,133 @@
+/**
+ * The hub's DICOMweb from the browser (same origin, session cookie): series and instances
+ * by QIDO-RS (paged until an empty page), and a series' instances by WADO-RS, a few at a time,
+ * asking for explicit little endian first (`application/dicom; transfer-syntax=1.2.840.10008.1.2.1`)
+ * and, when the hub answers 406 (it serves what was stored, native or not), for the stored
+ * syntax (`transfer-syntax=*`). A slice the reader jumps to is fetched next (`want`).
+ * Decoded frames are handed to `onFrames`; progress and failures are reported, never thrown.
+ */
+import { EXPLICIT_LE, parseInstance } from './dicom-instance.ts';
+import type { DecodedFrame, PixelModule } from './pixels.ts';
+
+export type DicomJson = Record<string, { vr: string; Value?: unknown[] }>;
+
+export function first(o: DicomJson, tag: string): unknown {
+  return o[tag]?.Value?.[0];
+}
+
+export function text(o: DicomJson, tag: string): string {
+  const v = first(o, tag);
+  if (v && typeof v === 'object' && 'Alphabetic' in v) return String((v as { Alphabetic: unknown }).Alphabetic ?? '');
+  return v === undefined || v === null ? '' : String(v);
+}
+
+export class HttpError extends Error {
+  constructor(readonly status: number) {
+    super(`HTTP ${status}`);
+  }
+}
+
+async function getJson(url: string, signal?: AbortSignal): Promise<DicomJson[]> {
+  const res = await fetch(url, { credentials: 'same-origin', headers: { accept: 'application/dicom+json' }, ...(signal ? { signal } : {}) });
+  if (res.status === 401) location.replace('/login');
+  if (!res.ok) throw new HttpError(res.status);
+  return (await res.json()) as DicomJson[];
+}
+
+/** Every result of a QIDO-RS query, following offset until a page comes back empty. */
+export async function qidoAll(url: string, signal?: AbortSignal): Promise<DicomJson[]> {
+  const all: DicomJson[] = [];
+  for (;;) {
+    const page = await getJson(`${url}${url.includes('?') ? '&' : '?'}offset=${all.length}`, signal);
+    if (page.length === 0) return all;
+    all.push(...page);
+  }
+}
+
+export interface InstanceRef {
+  sop: string;
+  number: number;
+  frames: number;
+}
+
+/** A series' instances, in InstanceNumber order (then SOP UID). */
+export async function seriesInstances(study: string, series: string, signal?: AbortSignal): Promise<InstanceRef[]> {
+  const rows = await qidoAll(`/dicomweb/studies/${encodeURIComponent(study)}/series/${encodeURIComponent(series)}/instances`, signal);
+  return rows
+    .map((r) => ({ sop: text(r, '00080018'), number: Number(first(r, '00200013') ?? 0), frames: Math.max(1, Number(first(r, '00280008') ?? 1)) }))
+    .sort((a, b) => a.number - b.number || (a.sop < b.sop ? -1 : a.sop > b.sop ? 1 : 0));
+}
+
+export interface LoaderEvents {
+  onFrames(index: number, frames: DecodedFrame[], module: PixelModule): void;
+  onFailed(index: number, reason: string): void;
+  onProgress(done: number, failed: number, total: number): void;
+}
+
+export class StackLoader {
+  readonly #queue: number[];
+  readonly #abort = new AbortController();
+  #askStored = false;
+  #done = 0;
+  #failed = 0;
+
+  constructor(
+    readonly study: string,
+    readonly series: string,
+    readonly instances: readonly InstanceRef[],
+    readonly events: LoaderEvents,
+    readonly parallel = 3,
+  ) {
+    this.#queue = instances.map((_, i) => i);
+  }
+
+  start(): void {
+    this.events.onProgress(0, 0, this.instances.length);
+    for (let i = 0; i < this.parallel; i++) void this.#worker();
+  }
+
+  /** Fetch this instance next if it is still waiting. */
+  want(index: number): void {
+    const at = this.#queue.indexOf(index);
+    if (at > 0) {
+      this.#queue.splice(at, 1);
+      this.#queue.unshift(index);
+    }
+  }
+
+  stop(): void {
+    this.#abort.abort();
+    this.#queue.length = 0;
+  }
+
+  async #worker(): Promise<void> {
+    for (;;) {
+      const index = this.#queue.shift();
+      if (index === undefined || this.#abort.signal.aborted) return;
+      try {
+        const bytes = await this.#fetch(this.instances[index]!.sop);
+        const parsed = parseInstance(bytes);
+        this.#done++;
+        this.events.onFrames(index, parsed.frames, parsed.module);
+      } catch (err) {
+        if (this.#abort.signal.aborted) return;
+        this.#failed++;
+        this.events.onFailed(index, err instanceof Error ? err.message : String(err));
+      }
+      this.events.onProgress(this.#done, this.#failed, this.instances.length);
+    }
+  }
+
+  async #fetch(sop: string): Promise<Uint8Array> {
+    const url = `/dicomweb/studies/${encodeURIComponent(this.study)}/series/${encodeURIComponent(this.series)}/instances/${encodeURIComponent(sop)}`;
+    const get = (syntax: string) => fetch(url, { credentials: 'same-origin', signal: this.#abort.signal, headers: { accept: `application/dicom; transfer-syntax=${syntax}` } });
+    let res = await get(this.#askStored ? '*' : EXPLICIT_LE);
+    if (res.status === 406 && !this.#askStored) {
+      this.#askStored = true;
+      res = await get('*');
+    }
+    if (res.status === 401) location.replace('/login');
+    if (!res.ok) throw new HttpError(res.status);
+    return new Uint8Array(await res.arrayBuffer());
+  }
+}
