@@ -322,7 +322,11 @@ canvas.addEventListener('pointermove', (e) => {
   schedule();
 });
 const endDrag = () => {
-  if (draft && Math.hypot(draft.b.x - draft.a.x, draft.b.y - draft.a.y) > 0.5) measures.push(draft);
+  if (draft && Math.hypot(draft.b.x - draft.a.x, draft.b.y - draft.a.y) > 0.5) {
+    measures.push(draft);
+    const d = distance(draft.a, draft.b, slices[draft.slice]?.module?.pixelSpacing);
+    root.dataset.lastMeasure = `${d.value.toFixed(1)} ${d.unit}`;
+  }
   draft = undefined;
   drag = undefined;
   schedule();
