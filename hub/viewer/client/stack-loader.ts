@@ -1,6 +1,6 @@
 /**
  * The hub's DICOMweb from the browser (same origin, session cookie): series and instances
- * by QIDO-RS (paged until an empty page), and a series' instances by WADO-RS, a few at a time,
+ * by QIDO-RS, and a series' instances by WADO-RS, a few at a time,
  * asking for explicit little endian first (`application/dicom; transfer-syntax=1.2.840.10008.1.2.1`)
  * and, when the hub answers 406 (it serves what was stored, native or not), for the stored
  * syntax (`transfer-syntax=*`). A slice the reader jumps to is fetched next (`want`).
@@ -27,20 +27,25 @@ export class HttpError extends Error {
   }
 }
 
-async function getJson(url: string, signal?: AbortSignal): Promise<DicomJson[]> {
+async function getJson(url: string, signal?: AbortSignal): Promise<{ rows: DicomJson[]; more: boolean }> {
   const res = await fetch(url, { credentials: 'same-origin', headers: { accept: 'application/dicom+json' }, ...(signal ? { signal } : {}) });
   if (res.status === 401) location.replace('/login');
   if (!res.ok) throw new HttpError(res.status);
-  return (await res.json()) as DicomJson[];
+  // PS3.18 8.3.4.1: a 299 Warning says the results were cut (the hub caps pages at qidoMaxLimit).
+  return { rows: (await res.json()) as DicomJson[], more: /^299\b/.test(res.headers.get('warning') ?? '') };
 }
 
-/** Every result of a QIDO-RS query, following offset until a page comes back empty. */
-export async function qidoAll(url: string, signal?: AbortSignal): Promise<DicomJson[]> {
+/**
+ * Every result of a QIDO-RS query, following offset while the hub says more remain (299
+ * Warning) or fewer than `expected` came (the count the level above announced: the hub warns
+ * on studies only).
+ */
+export async function qidoAll(url: string, expected?: number, signal?: AbortSignal): Promise<DicomJson[]> {
   const all: DicomJson[] = [];
   for (;;) {
-    const page = await getJson(`${url}${url.includes('?') ? '&' : '?'}offset=${all.length}`, signal);
-    if (page.length === 0) return all;
-    all.push(...page);
+    const page = await getJson(all.length ? `${url}${url.includes('?') ? '&' : '?'}offset=${all.length}` : url, signal);
+    all.push(...page.rows);
+    if (page.rows.length === 0 || !(page.more || (expected !== undefined && all.length < expected))) return all;
   }
 }
 
@@ -51,8 +56,8 @@ export interface InstanceRef {
 }
 
 /** A series' instances, in InstanceNumber order (then SOP UID). */
-export async function seriesInstances(study: string, series: string, signal?: AbortSignal): Promise<InstanceRef[]> {
-  const rows = await qidoAll(`/dicomweb/studies/${encodeURIComponent(study)}/series/${encodeURIComponent(series)}/instances`, signal);
+export async function seriesInstances(study: string, series: string, expected?: number, signal?: AbortSignal): Promise<InstanceRef[]> {
+  const rows = await qidoAll(`/dicomweb/studies/${encodeURIComponent(study)}/series/${encodeURIComponent(series)}/instances`, expected, signal);
   return rows
     .map((r) => ({ sop: text(r, '00080018'), number: Number(first(r, '00200013') ?? 0), frames: Math.max(1, Number(first(r, '00280008') ?? 1)) }))
     .sort((a, b) => a.number - b.number || (a.sop < b.sop ? -1 : a.sop > b.sop ? 1 : 0));

@@ -166,7 +166,7 @@ function reset(): void {
   setPreset('default');
 }
 
-async function openSeries(uid: string, mod: string, button: HTMLButtonElement): Promise<void> {
+async function openSeries(uid: string, mod: string, count: number, button: HTMLButtonElement): Promise<void> {
   loader?.stop();
   for (const b of document.querySelectorAll<HTMLButtonElement>('#series-list button')) b.setAttribute('aria-pressed', String(b === button));
   root.dataset.series = uid;
@@ -180,7 +180,7 @@ async function openSeries(uid: string, mod: string, button: HTMLButtonElement): 
   setPreset('default');
   let refs;
   try {
-    refs = await seriesInstances(study, uid);
+    refs = await seriesInstances(study, uid, count);
   } catch {
     setMessage(T('networkError'));
     return;
@@ -216,20 +216,23 @@ async function openSeries(uid: string, mod: string, button: HTMLButtonElement): 
 }
 
 async function loadStudy(): Promise<void> {
-  try {
-    const [info] = await qidoAll(`/dicomweb/studies?StudyInstanceUID=${encodeURIComponent(study)}`);
-    if (info) {
+  const header = qidoAll(`/dicomweb/studies?StudyInstanceUID=${encodeURIComponent(study)}`).then(
+    ([info]) => {
+      if (!info) return undefined;
       const date = text(info, '00080020');
       const parts = [text(info, '00100010'), date ? `${date.slice(6, 8)}/${date.slice(4, 6)}/${date.slice(0, 4)}` : '', text(info, '00081030'), (info['00080061']?.Value ?? []).join('/')];
       const el = document.querySelector<HTMLElement>('[data-testid="study-info"]');
       if (el) el.textContent = parts.filter(Boolean).join(' · ');
-    }
-  } catch {
-    /* the header line is a convenience; the series list says if the hub is away */
-  }
+      return Number(first(info, '00201206') ?? 0) || undefined;
+    },
+    () => undefined, // the header line is a convenience; the series list says if the hub is away
+  );
   let series: DicomJson[];
   try {
+    // Series in parallel with the header; a study with more series than one page waits for its count.
     series = await qidoAll(`/dicomweb/studies/${encodeURIComponent(study)}/series`);
+    const announced = await header;
+    if (announced && series.length < announced) series = await qidoAll(`/dicomweb/studies/${encodeURIComponent(study)}/series`, announced);
   } catch {
     setMessage(T('networkError'));
     return;
@@ -240,10 +243,11 @@ async function loadStudy(): Promise<void> {
     setMessage(T('noSeries'));
     return;
   }
-  let firstButton: { uid: string; mod: string; b: HTMLButtonElement } | undefined;
+  let firstButton: { uid: string; mod: string; count: number; b: HTMLButtonElement } | undefined;
   for (const s of series) {
     const uid = text(s, '0020000E');
     const mod = text(s, '00080060');
+    const count = Number(first(s, '00201209') ?? 0);
     const b = document.createElement('button');
     b.type = 'button';
     b.dataset.series = uid;
@@ -254,13 +258,13 @@ async function loadStudy(): Promise<void> {
     sub.className = 'sub';
     sub.textContent = `${mod} · ${text(s, '00201209')} ${T('images')}`;
     b.append(title, sub);
-    b.addEventListener('click', () => void openSeries(uid, mod, b));
+    b.addEventListener('click', () => void openSeries(uid, mod, count, b));
     const li = document.createElement('li');
     li.append(b);
     list.append(li);
-    firstButton ??= { uid, mod, b };
+    firstButton ??= { uid, mod, count, b };
   }
-  if (firstButton) await openSeries(firstButton.uid, firstButton.mod, firstButton.b);
+  if (firstButton) await openSeries(firstButton.uid, firstButton.mod, firstButton.count, firstButton.b);
 }
 
 // ---- input ----
