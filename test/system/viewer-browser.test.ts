@@ -5,8 +5,9 @@
  * (explicit little endian asked), the reader scrolls by wheel and arrow keys to slice 30,
  * applies the bone preset, and the canvas pixels at chosen points equal the grey levels this
  * test computes on its own from the DICOM file (dcmjs: stored value → HU → PS3.3 linear
- * window). Then free window/level by drag, zoom, reset and a distance in mm. Nothing is fetched
- * outside the hub. Screenshots go to $RELAIS_SCREENSHOTS or a temp directory (printed).
+ * window). Then free window/level by drag, zoom, reset and a distance in mm. A MONOCHROME1
+ * radiograph (10 bits stored) shows with its own window, inverted, no CT presets. Nothing is
+ * fetched outside the hub. Screenshots go to $RELAIS_SCREENSHOTS or a temp directory (printed).
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -15,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import dcmjs from 'dcmjs';
 import type { Browser } from 'playwright-core';
-import { SHARED_CT, listFiles } from '../data.ts';
+import { SHARED_CT, SHARED_DICOM, listFiles } from '../data.ts';
 import { startTestHub, prepare, putInstance, type TestHub } from '../integration/hub-harness.ts';
 import { launchChromium } from './chromium.ts';
 
@@ -196,3 +197,51 @@ test('a radiologist scrolls the shared CT to slice 30, applies the bone window a
   assert.deepEqual(errors, [], 'no script error');
   await page.close();
 });
+
+test('a MONOCHROME1 radiograph shows inverted through its own window, without CT presets', async () => {
+  const path = join(SHARED_DICOM, 'cr-fuji-wg04-rg3', 'RG3_UNC.dcm');
+  const inst = await prepare(path);
+  assert.equal((await putInstance(url, t.agentA.credential, inst)).status, 201);
+  const buf = await readFile(path);
+  const data = (dcmjs as unknown as { data: DcmjsData }).data;
+  const ds = data.DicomMetaDictionary.naturalizeDataset(data.DicomMessage.readFile(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength)).dict);
+  assert.equal(ds.PhotometricInterpretation, 'MONOCHROME1');
+  const cr: Slice = { instanceNumber: 1, pixels: new Uint16Array((ds.PixelData as ArrayBuffer[])[0]!), bitsStored: Number(ds.BitsStored), slope: 1, intercept: 0, columns: Number(ds.Columns), spacing: [1, 1] };
+  const center = Number(ds.WindowCenter);
+  const width = Number(ds.WindowWidth);
+
+  const page = await browser.newPage({ locale: 'fr-FR', viewport: { width: 1280, height: 900 } });
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.goto(`${url}/studies/${inst.study}/viewer#token=${t.tokens.radiologist}`);
+  await page.waitForSelector(`[data-testid="viewer-canvas"][data-rendered="0|${center}|${width}"]`);
+  assert.equal(await page.isHidden('[data-testid="preset-bone"]'), true, 'no CT presets on a radiograph');
+  assert.equal(await page.isVisible('[data-testid="preset-default"]'), true);
+  // 1760² shrinks to fit: zoom about the middle until an image pixel covers more than one canvas pixel.
+  const box = (await page.locator('[data-testid="viewer-canvas"]').boundingBox())!;
+  await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+  await page.keyboard.down('Control');
+  for (let i = 0; i < 3; i++) await page.mouse.wheel(0, -300);
+  await page.keyboard.up('Control');
+  await page.waitForFunction(() => Number(document.querySelector('[data-testid="viewer-canvas"]')!.getAttribute('data-view')!.split(',')[0]) > 1.2);
+  const [scale, ox, oy] = (await page.getAttribute('[data-testid="viewer-canvas"]', 'data-view'))!.split(',').map(Number) as [number, number, number];
+  const mid = toImagePoint(box.width / 2, box.height / 2, scale, ox, oy);
+  const points: Array<[number, number]> = [[0, 0], [40, -30], [-60, 50], [100, 100], [-120, -80]].map(([dx, dy]) => [mid[0] + dx!, mid[1] + dy!]);
+  const wanted = points.map(([x, y]) => 255 - expectedGrey(cr, x, y, center, width));
+  const seen = await page.evaluate(
+    ({ pts, scale, ox, oy }) => {
+      const g = document.querySelector<HTMLCanvasElement>('[data-testid="viewer-canvas"]')!.getContext('2d')!;
+      return pts.map(([x, y]) => g.getImageData(Math.round(ox + (x + 0.5) * scale - 0.5), Math.round(oy + (y + 0.5) * scale - 0.5), 1, 1).data[0]);
+    },
+    { pts: points, scale, ox, oy },
+  );
+  assert.deepEqual(seen, wanted, `inverted grey levels at ${JSON.stringify(points)}`);
+  assert.ok(wanted.some((v) => v > 0 && v < 255), `some points inside the window (${wanted})`);
+  await page.screenshot({ path: join(shots, 'viewer-cr-monochrome1.png') });
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+function toImagePoint(cx: number, cy: number, scale: number, ox: number, oy: number): [number, number] {
+  return [Math.floor((cx - ox) / scale), Math.floor((cy - oy) / scale)];
+}

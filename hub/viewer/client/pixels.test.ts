@@ -99,3 +99,16 @@ test('the shared CT slice is 12-bit unsigned with its PixelSpacing, and the CR i
   assert.ok(cr.frames[0]?.kind === 'grey' && cr.frames[0].monochrome1);
 });
 
+
+test('RGB files: little and big endian copies agree, the ultrasound RGB equals dcmjs’s bytes, 4:2:2 YBR is refused', { skip: !haveShared }, () => {
+  const read = (p: string) => parseInstance(new Uint8Array(readFileSync(shared(p))));
+  const le = read('syntaxes/pydicom-data/SC_rgb.dcm');
+  assert.equal(le.frames[0]?.kind, 'rgb');
+  assert.deepEqual(read('syntaxes/pydicom-data/SC_rgb_expb.dcm').frames, le.frames);
+  const us = read('syntaxes/pydicom-data/US1_UNCR.dcm');
+  const ref = dcmjsPixels(shared('syntaxes/pydicom-data/US1_UNCR.dcm'));
+  assert.ok(us.frames[0]?.kind === 'rgb');
+  assert.equal(Number(ref.dict.PlanarConfiguration ?? 0), 0, 'interleaved on disk: decoded bytes are the file’s');
+  assert.deepEqual(us.frames[0].rgb, new Uint8Array(ref.pixels));
+  assert.throws(() => read('syntaxes/pydicom/SC_ybr_full_422_uncompressed.dcm'), /YBR_FULL_422 is not supported/);
+});

@@ -136,11 +136,11 @@ function toRgb(bytes: Uint8Array, m: PixelModule): Uint8Array {
 export function decodeFrames(pixelData: Uint8Array, m: PixelModule): DecodedFrame[] {
   const size = frameBytes(m);
   if (!Number.isInteger(size) || size <= 0) throw new UnsupportedImage(`BitsAllocated ${m.bitsAllocated} is not supported`);
-  const count = Math.max(1, m.numberOfFrames);
-  if (pixelData.byteLength < size * count) throw new UnsupportedImage(`pixel data holds ${pixelData.byteLength} bytes, ${size * count} expected`);
   const grey = m.photometric === 'MONOCHROME1' || m.photometric === 'MONOCHROME2';
   const colour = m.samplesPerPixel === 3 && (m.photometric === 'RGB' || m.photometric === 'YBR_FULL');
   if (!(grey && m.samplesPerPixel === 1) && !colour) throw new UnsupportedImage(`photometric interpretation ${m.photometric} is not supported`);
+  const count = Math.max(1, m.numberOfFrames);
+  if (pixelData.byteLength < size * count) throw new UnsupportedImage(`pixel data holds ${pixelData.byteLength} bytes, ${size * count} expected`);
   const frames: DecodedFrame[] = [];
   for (let f = 0; f < count; f++) {
     const bytes = pixelData.subarray(f * size, (f + 1) * size);
