@@ -3,7 +3,7 @@
  * by QIDO-RS, and a series' instances by WADO-RS, a few at a time,
  * asking for explicit little endian first (`application/dicom; transfer-syntax=1.2.840.10008.1.2.1`)
  * and, when the hub answers 406 (it serves what was stored, native or not), for the stored
- * syntax (`transfer-syntax=*`). A slice the reader jumps to is fetched next (`want`).
+ * syntax (`transfer-syntax=*`), instance by instance. A slice the reader jumps to is fetched next (`want`).
  * Decoded frames are handed to `onFrames`; progress and failures are reported, never thrown.
  */
 import { EXPLICIT_LE, parseInstance } from './dicom-instance.ts';
@@ -72,7 +72,6 @@ export interface LoaderEvents {
 export class StackLoader {
   readonly #queue: number[];
   readonly #abort = new AbortController();
-  #askStored = false;
   #done = 0;
   #failed = 0;
 
@@ -126,11 +125,9 @@ export class StackLoader {
   async #fetch(sop: string): Promise<Uint8Array> {
     const url = `/dicomweb/studies/${encodeURIComponent(this.study)}/series/${encodeURIComponent(this.series)}/instances/${encodeURIComponent(sop)}`;
     const get = (syntax: string) => fetch(url, { credentials: 'same-origin', signal: this.#abort.signal, headers: { accept: `application/dicom; transfer-syntax=${syntax}` } });
-    let res = await get(this.#askStored ? '*' : EXPLICIT_LE);
-    if (res.status === 406 && !this.#askStored) {
-      this.#askStored = true;
-      res = await get('*');
-    }
+    // Per instance: a hub that cannot transcode one instance may still transcode the others.
+    let res = await get(EXPLICIT_LE);
+    if (res.status === 406) res = await get('*');
     if (res.status === 401) location.replace('/login');
     if (!res.ok) throw new HttpError(res.status);
     return new Uint8Array(await res.arrayBuffer());
