@@ -42,6 +42,8 @@ import { CompressStage } from './compress/stage.ts';
 import { createCompressor, type Compressor } from './compress/pool.ts';
 import { recoverCompressions } from './compress/spool-commit.ts';
 import type { CompressResult } from './compress/compress-instance.ts';
+import { PreviewSender } from './preview/sender.ts';
+import { loadCodecs, type Codecs } from '../lib/codec/frame-codecs.ts';
 
 export const AGENT_VERSION: string = pkg.version;
 
@@ -68,6 +70,8 @@ export interface AgentEvents {
   heartbeat: [Heartbeat];
   /** An instance left the compression stage (compressed, or as received: result says why). */
   compressed: [InstanceRecord, CompressResult | undefined];
+  /** A series' preview reached the hub (series UID, render time in ms). */
+  preview: [string, number];
 }
 
 export interface RunningAgent {
@@ -217,6 +221,21 @@ export async function startAgent(config: AgentConfig, overrides: Partial<AgentPo
       events.emit('compressed', record, result);
     },
   });
+  // Previews first (issue 4): rendered per series from the spooled files, sent ahead of the pixels.
+  let codecsOnce: Promise<Codecs> | undefined;
+  const previews =
+    hub && config.hubUrl && config.pipeline.previews.enabled
+      ? new PreviewSender({
+          clock, random, log, hubUrl: config.hubUrl, credential: config.credential ?? '',
+          workDir: join(config.dataDir, 'previews'),
+          dataPath: (r) => spool.queuedDataPath(r.id),
+          codecs: () => (codecsOnce ??= loadCodecs()),
+          minInstances: config.pipeline.previews.minInstances,
+          waitMs: config.pipeline.previews.waitMs,
+          retry: { baseMs: config.upload.retry.baseMs, maxMs: config.upload.retry.maxMs },
+          onSent: (p, ms) => events.emit('preview', p.seriesInstanceUid, ms),
+        })
+      : undefined;
   if (hub) {
     manifests = new ManifestSender({
       clock,
@@ -275,6 +294,7 @@ export async function startAgent(config: AgentConfig, overrides: Partial<AgentPo
       onAdmitted: (record) => {
         alerts.clear('RELAIS_AGENT_INTAKE_FAILING');
         assembler.addQueued(record);
+        previews?.observe(record);
         if (compressStage.willCompress(record)) assembler.markCompressing(record);
         compressStage.submit(record);
         void disk.refresh();
@@ -339,6 +359,7 @@ export async function startAgent(config: AgentConfig, overrides: Partial<AgentPo
     stop() {
       stopping ??= (async () => {
         await dicom.close();
+        previews?.stop();
         await compressStage.stop();
         await Promise.all([heartbeat?.stop(), uploader?.stop(), manifests?.stop(), clinical.stop(), tunnel?.stop()]);
         assembler.stop();

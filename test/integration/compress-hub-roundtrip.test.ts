@@ -47,7 +47,9 @@ before(async () => {
     loadAgentConfig({ data: dataDir, hub: `http://127.0.0.1:${addr.port}`, credential: t.agentA.credential, dicomPort: '0', agentId: 'rt-agent', lang: 'en', ...FAST, unsolicited: 'dispatch' }, {}),
     { log: silentLogger() },
   );
+  agent.events.on('preview', (series, ms) => previews.set(series, ms));
 });
+const previews = new Map<string, number>();
 after(async () => {
   if (skip) return;
   await agent.stop();
@@ -136,4 +138,21 @@ test('frames of a compressed CT slice come back as the original pixels (octet-st
   const stored = await get(url, 'multipart/related; type="application/octet-stream"; transfer-syntax=*');
   assert.match(parseMultipartRelated(stored.body, boundaryOf(stored.type)!)[0]!.headers['content-type']!, /transfer-syntax=1\.2\.840\.10008\.1\.2\.4\.80/);
   assert.equal((await get(url.replace('/frames/1', '/frames/2'), 'application/octet-stream')).status, 404);
+});
+
+test('the CT series preview reached the hub ahead of its pixels: served as WebP (auth-checked) and on the study page', { skip }, async () => {
+  const located = locatePixelData(readFileSync(listFiles(SHARED_CT)[0]!));
+  const study = located.dataSet.string('x0020000d') as string;
+  const series = located.dataSet.string('x0020000e') as string;
+  await waitFor(() => previews.has(series), 'CT preview at the hub', SLOW);
+  const img = await get(`/studies/${study}/previews/${series}.webp`, 'image/webp');
+  assert.equal(img.status, 200);
+  assert.equal(img.type, 'image/webp');
+  assert.equal(img.body.subarray(8, 12).toString('latin1'), 'WEBP');
+  const anon = await t.hub.app.inject({ url: `/studies/${study}/previews/${series}.webp` });
+  assert.ok(anon.statusCode === 401 || anon.statusCode === 302 || anon.statusCode === 303, String(anon.statusCode));
+  const page = await get(`/studies/${study}?lang=en`, 'text/html');
+  assert.equal(page.status, 200);
+  assert.match(page.body.toString(), new RegExp(`/studies/${study.replace(/\./g, '\\.')}/previews/${series.replace(/\./g, '\\.')}-0\\.webp`));
+  assert.match(page.body.toString(), /images received|complete/);
 });
