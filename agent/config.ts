@@ -13,6 +13,7 @@ import { join, resolve } from 'node:path';
 import { check, validationErrors, URGENCIES, type Urgency, type Language } from '../protocol/index.ts';
 import type { BackoffPolicy } from '../lib/backoff.ts';
 import { UrgencyRules, type UrgencyRule } from './assemble/urgency.ts';
+import { pipelineConfig, type PipelineConfig } from './compress/options.ts';
 import { parseEnrolment, credentialPath, tunnelDir, type EnrolmentState } from './tunnel/state.ts';
 
 export interface AgentConfig {
@@ -46,6 +47,8 @@ export interface AgentConfig {
   /** Bring the WireGuard tunnel up from the enrolment (default when enrolled; --no-tunnel: managed outside). */
   tunnel: { manage: boolean; interfaceName: string; implementation: 'auto' | 'kernel' | 'userspace' };
   clinical: ClinicalConfig;
+  /** Compression and previews (issue 4): agent/compress/options.ts. */
+  pipeline: PipelineConfig;
 }
 
 export interface ClinicalConfig {
@@ -197,6 +200,9 @@ export function loadAgentConfig(cli: Raw, env: Record<string, string | undefined
   if (tunnelImpl !== 'auto' && tunnelImpl !== 'kernel' && tunnelImpl !== 'userspace') throw new ConfigError(t.tunnelImpl(tunnelImpl));
   if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(agentId)) throw new ConfigError(t.agentId(agentId));
 
+  const pipeline = pipelineConfig(cli, lang);
+  if ('error' in pipeline) throw new ConfigError(pipeline.error);
+
   const aeTitle = str(cli.aeTitle) ?? 'RELAIS';
   if (!/^[\x20-\x5b\x5d-\x7e]{1,16}$/.test(aeTitle)) throw new ConfigError(t.ae(aeTitle));
 
@@ -299,6 +305,7 @@ export function loadAgentConfig(cli: Raw, env: Record<string, string | undefined
     },
     urgency: { default: defaultUrgency as Urgency, rules },
     clinical,
+    pipeline,
     enrolment,
     tunnel: { manage: enrolment !== undefined && cli.tunnel !== false, interfaceName: tunnelInterface, implementation: tunnelImpl },
   };

@@ -38,6 +38,12 @@ import { openClinical, type AgentClinical } from './clinical.ts';
 import type { ChannelClient } from './inbox/channel-client.ts';
 import { AgentTunnel } from './tunnel/tunnel.ts';
 import { execFileRunner, type CommandRunner } from '../provisioning/wireguard/command-runner.ts';
+import { CompressStage } from './compress/stage.ts';
+import { createCompressor, type Compressor } from './compress/pool.ts';
+import { recoverCompressions } from './compress/spool-commit.ts';
+import type { CompressResult } from './compress/compress-instance.ts';
+import { PreviewSender } from './preview/sender.ts';
+import { loadCodecs, type Codecs } from '../lib/codec/frame-codecs.ts';
 
 export const AGENT_VERSION: string = pkg.version;
 
@@ -62,6 +68,10 @@ export interface AgentEvents {
   quarantined: [InstanceRecord];
   manifest: [StudyManifest, StudyManifestAck];
   heartbeat: [Heartbeat];
+  /** An instance left the compression stage (compressed, or as received: result says why). */
+  compressed: [InstanceRecord, CompressResult | undefined];
+  /** A series' preview reached the hub (series UID, render time in ms). */
+  preview: [string, number];
 }
 
 export interface RunningAgent {
@@ -93,6 +103,9 @@ export async function startAgent(config: AgentConfig, overrides: Partial<AgentPo
   const alerts = new AlertBook(clock, config.lang);
 
   const spool = new Spool(join(config.dataDir, 'spool'), log);
+  // Compression replacements interrupted by a crash: finished or undone before the spool reads its queue.
+  const compressRecovery = await recoverCompressions(spool.layout.queue);
+  if (compressRecovery.rolledForward + compressRecovery.discarded > 0) log.info(compressRecovery, 'compress: recovery pass done');
   const recovery = await spool.open({ defaultUrgency: config.urgency.default });
   log.info(
     {
@@ -186,6 +199,43 @@ export async function startAgent(config: AgentConfig, overrides: Partial<AgentPo
         },
       })
     : undefined;
+  // Compression stage (issue 4): admitted instances are transcoded off the intake path, then
+  // handed to the uploader exactly as intake did before.
+  let compressor: Compressor | undefined;
+  if (config.pipeline.compress.mode !== 'off') {
+    try {
+      compressor = createCompressor({ clock, ...(config.pipeline.compress.workers ? { size: config.pipeline.compress.workers } : {}) });
+    } catch (err) {
+      log.error({ err: (err as Error).message }, 'compress: no worker pool, instances travel as received');
+    }
+  }
+  const mode = config.pipeline.compress.mode;
+  const compressStage = new CompressStage({
+    compressor,
+    policy: { ...(mode !== 'auto' && mode !== 'off' ? { codec: mode } : {}), ...(config.pipeline.compress.linkRateBps ? { linkRateBps: config.pipeline.compress.linkRateBps } : {}) },
+    queueDir: (id) => join(spool.layout.queue, id),
+    log,
+    ready: (record, result) => {
+      assembler.markCompressed(record); // the manifest lists the bytes sent
+      uploader?.enqueue(record);
+      events.emit('compressed', record, result);
+    },
+  });
+  // Previews first (issue 4): rendered per series from the spooled files, sent ahead of the pixels.
+  let codecsOnce: Promise<Codecs> | undefined;
+  const previews =
+    hub && config.hubUrl && config.pipeline.previews.enabled
+      ? new PreviewSender({
+          clock, random, log, hubUrl: config.hubUrl, credential: config.credential ?? '',
+          workDir: join(config.dataDir, 'previews'),
+          dataPath: (r) => spool.queuedDataPath(r.id),
+          codecs: () => (codecsOnce ??= loadCodecs()),
+          minInstances: config.pipeline.previews.minInstances,
+          waitMs: config.pipeline.previews.waitMs,
+          retry: { baseMs: config.upload.retry.baseMs, maxMs: config.upload.retry.maxMs },
+          onSent: (p, ms) => events.emit('preview', p.seriesInstanceUid, ms),
+        })
+      : undefined;
   if (hub) {
     manifests = new ManifestSender({
       clock,
@@ -207,7 +257,10 @@ export async function startAgent(config: AgentConfig, overrides: Partial<AgentPo
   }
 
   assembler.restore(recovery.studies, recovery.queued);
-  for (const record of recovery.queued) uploader?.enqueue(record);
+  for (const record of recovery.queued) {
+    if (compressStage.willCompress(record)) assembler.markCompressing(record);
+    compressStage.submit(record);
+  }
 
   const disk = new DiskGuard({
     clock,
@@ -241,7 +294,9 @@ export async function startAgent(config: AgentConfig, overrides: Partial<AgentPo
       onAdmitted: (record) => {
         alerts.clear('RELAIS_AGENT_INTAKE_FAILING');
         assembler.addQueued(record);
-        uploader?.enqueue(record);
+        previews?.observe(record);
+        if (compressStage.willCompress(record)) assembler.markCompressing(record);
+        compressStage.submit(record);
         void disk.refresh();
         events.emit('admitted', record);
       },
@@ -300,10 +355,12 @@ export async function startAgent(config: AgentConfig, overrides: Partial<AgentPo
     alerts,
     clinical,
     tunnel,
-    pendingUploads: () => uploader?.pending ?? recovery.queued.length,
+    pendingUploads: () => (uploader?.pending ?? recovery.queued.length) + compressStage.inFlight,
     stop() {
       stopping ??= (async () => {
         await dicom.close();
+        previews?.stop();
+        await compressStage.stop();
         await Promise.all([heartbeat?.stop(), uploader?.stop(), manifests?.stop(), clinical.stop(), tunnel?.stop()]);
         assembler.stop();
         disk.stop();

@@ -39,6 +39,7 @@ import { registerFleet } from './fleet/routes.ts';
 import { attachFleetSocket } from './fleet/socket.ts';
 import { registerQido } from './dicomweb/qido.ts';
 import { registerWado } from './dicomweb/wado.ts';
+import { registerPreviews } from './previews/routes.ts';
 import { registerWeb, sendForbiddenPage, sendLoginPage } from './web/routes.ts';
 import { registerViewer } from './viewer/routes.ts';
 import { KeyedMutex } from './storage/keyed-mutex.ts';
@@ -225,6 +226,7 @@ export async function buildApp(deps: HubDeps): Promise<HubApp> {
   registerTunnelRoutes(app, context);
   registerQido(app, context);
   registerWado(app, context);
+  registerPreviews(app, context); // issue 4: series previews ahead of the pixels
   registerWeb(app, context);
   registerViewer(app, context);
   const stopping = new AbortController();

@@ -28,6 +28,8 @@ export interface StudyInstance {
   size: number;
   receivedAt: number;
   state: InstanceState;
+  /** Being compressed in the spool (agent/compress): its final sha256/size are not known yet. */
+  compressing?: boolean;
 }
 
 export interface StudyState {
@@ -87,6 +89,29 @@ export class StudyAssembler {
   addQueued(record: InstanceRecord): void {
     const s = this.#put(record, 'queued', true);
     this.#schedule(s);
+  }
+
+  /** The instance is being compressed: the study's manifest waits for its final bytes. */
+  markCompressing(record: InstanceRecord): void {
+    const i = this.#studies.get(record.studyInstanceUid)?.instances.get(record.sopInstanceUid);
+    if (i && i.id === record.id) i.compressing = true;
+  }
+
+  /** The compression stage is done with it: `record` describes the bytes that will be uploaded. */
+  markCompressed(record: InstanceRecord): void {
+    const s = this.#studies.get(record.studyInstanceUid);
+    const i = s?.instances.get(record.sopInstanceUid);
+    if (!s || !i || i.id !== record.id) return;
+    i.sha256 = record.sha256;
+    i.size = record.size;
+    if (!i.compressing) return;
+    i.compressing = false;
+    if (!this.#compressing(s)) this.#schedule(s);
+  }
+
+  #compressing(s: StudyState): boolean {
+    for (const i of s.instances.values()) if (i.compressing) return true;
+    return false;
   }
 
   markUploaded(record: InstanceRecord): void {
@@ -224,6 +249,7 @@ export class StudyAssembler {
       s.timer = undefined;
       if (this.#studies.get(s.studyInstanceUid) !== s || this.#manifestCurrent(s)) return;
       if (clock.now() < s.lastReceivedAt + this.#o.quietMs) return this.#schedule(s);
+      if (this.#compressing(s)) return; // markCompressed of the last one schedules again
       this.#o.onComplete(s.studyInstanceUid);
     }, Math.max(0, due - clock.now()));
   }

@@ -34,6 +34,12 @@ export const InstanceRecord = Type.Object({
   requestId: Type.Optional(Type.String({ maxLength: 64 })),
   /** The study is held for reconciliation, for these reasons. */
   hold: Type.Optional(Type.Array(HoldReason, { maxItems: 10 })),
+  /**
+   * Set once the agent replaced data.dcm by its verified lossless transcoding (agent/compress):
+   * the syntax, SHA-256 and size of the file as the modality sent it. `transferSyntaxUid`,
+   * `sha256` and `size` above then describe the compressed file (the upload body).
+   */
+  original: Type.Optional(Type.Object({ transferSyntaxUid: Uid, sha256: Sha256Hex, size: Type.Integer({ minimum: 0 }) })),
 });
 export type InstanceRecord = Static<typeof InstanceRecord>;
 

@@ -20,6 +20,7 @@ import { runRelais } from './relais-process.ts';
 import { loadStudySource, type SourceInstance } from './study-source.ts';
 import { HubClient } from './hub-client.ts';
 import { compareInstance } from './compare.ts';
+import { loadCodecs } from '../../lib/codec/frame-codecs.ts';
 import { texts, type DemoLang } from './texts.ts';
 import { DEMO_DISPATCH, seedDemoRota, takeInCharge, waitForAssignment, type DemoAssignment } from './dispatch.ts';
 
@@ -152,6 +153,7 @@ async function verify(hub: HubClient, source: SourceInstance[]): Promise<{ found
   let found = 0;
   let bytesReceived = 0;
   let identical = true;
+  const codecs = await loadCodecs();
   for (const s of source) {
     const got = await hub.retrieveInstance(s.studyInstanceUid, s.seriesInstanceUid, s.sopInstanceUid);
     if (!got) {
@@ -160,7 +162,7 @@ async function verify(hub: HubClient, source: SourceInstance[]): Promise<{ found
     }
     found++;
     bytesReceived += got.length;
-    if (!compareInstance(s, got).identical) identical = false;
+    if (!compareInstance(s, got, codecs).identical) identical = false;
   }
   return { found, bytesReceived, identical };
 }

@@ -1,0 +1,47 @@
+/**
+ * Worker-thread entry of the hub's transcoder (transcode-pool.ts): loads the codecs once, then
+ * answers each request on a stored instance file:
+ *   { id, op: 'native', path }            → { id, ok, bytes } the instance in Explicit VR LE (toNative)
+ *   { id, op: 'frames', path, frames, native } → { id, ok, frames[], transferSyntaxUid }
+ *        frames are 1-based; native: decoded little-endian pixels, else the stored frame bytes
+ *   errors: { id, ok: false, kind: 'codec' | 'range' | 'io', message }
+ */
+import { parentPort } from 'node:worker_threads';
+import { readFile } from 'node:fs/promises';
+import { loadCodecs } from '../../lib/codec/frame-codecs.ts';
+import { locatePixelData, PixelDataError } from '../../lib/codec/pixel-data.ts';
+import { CodecError, decodeFrames, toNative } from '../../lib/codec/transcode.ts';
+import type { TranscodeReply, TranscodeRequest } from './transcode-pool.ts';
+
+const port = parentPort;
+if (!port) throw new Error('hub/dicomweb/transcode-worker.ts must run in a worker thread');
+
+void loadCodecs().then((codecs) => {
+  port.on('message', (req: TranscodeRequest) => {
+    void (async (): Promise<TranscodeReply> => {
+      let bytes: Buffer;
+      try {
+        bytes = await readFile(req.path);
+      } catch (err) {
+        return { id: req.id, ok: false, kind: 'io', message: (err as Error).message };
+      }
+      try {
+        if (req.op === 'native') return { id: req.id, ok: true, bytes: toNative(bytes, codecs) };
+        const located = locatePixelData(bytes);
+        for (const n of req.frames) {
+          if (!Number.isInteger(n) || n < 1 || n > located.frames.length) return { id: req.id, ok: false, kind: 'range', message: `frame ${n} of ${located.frames.length}` };
+        }
+        if (!req.native) return { id: req.id, ok: true, frames: req.frames.map((n) => Buffer.from(located.frames[n - 1]!)), transferSyntaxUid: located.transferSyntax.uid };
+        if (located.transferSyntax.encapsulated && /^YBR_(RCT|ICT|FULL_422|PARTIAL_42[02])$/.test(located.image.photometricInterpretation)) {
+          return { id: req.id, ok: false, kind: 'codec', message: `${located.image.photometricInterpretation} frames are served in their stored syntax` };
+        }
+        const all = decodeFrames({ ...located, frames: req.frames.map((n) => located.frames[n - 1]!) }, codecs);
+        return { id: req.id, ok: true, frames: all.map((f) => Buffer.from(f)), transferSyntaxUid: '1.2.840.10008.1.2.1' };
+      } catch (err) {
+        const kind = err instanceof CodecError || err instanceof PixelDataError ? 'codec' : 'codec';
+        return { id: req.id, ok: false, kind, message: (err as Error).message };
+      }
+    })().then((reply) => port.postMessage(reply));
+  });
+  port.postMessage({ ready: true });
+});
