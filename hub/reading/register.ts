@@ -16,6 +16,8 @@ import { registerReportPages } from './report-routes.ts';
 import { registerSignaturePages } from './signature-routes.ts';
 import { ReportDesk } from './report-desk.ts';
 import { SigningCredentials } from './signing-credentials.ts';
+import { Reconciler } from './reconcile.ts';
+import { registerReconcilePages } from './reconcile-routes.ts';
 
 export interface ReadingDeps {
   ctx: HubContext;
@@ -46,4 +48,9 @@ export async function readingRoutes(scope: FastifyInstance, deps: ReadingDeps): 
   registerRequestPages(scope, ctx, { engine, requests: clinical.requests });
   registerReportPages(scope, ctx, { engine, caseIdOf: (uid) => studyCases.caseIdOf(uid), desk, reports: clinical.reports, credentials });
   registerSignaturePages(scope, ctx, credentials);
+  const reconciler = new Reconciler({
+    clock: ctx.clock, logger: ctx.logger, audit: ctx.audit, catalog: ctx.catalog, studyLocks: ctx.studyLocks,
+    engine, cases: studyCases, requests: clinical.requests, onStudyChanged: (s) => ctx.fleet.studyChanged(s),
+  });
+  registerReconcilePages(scope, ctx, reconciler);
 }
