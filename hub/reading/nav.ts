@@ -10,7 +10,7 @@ export function readingNav(role: Role): NavLink[] {
   if (roleMay(role, 'cases:acknowledge')) out.push({ href: '/my-cases', key: 'navMyCases' });
   if (roleMay(role, 'requests:read')) out.push({ href: '/requests', key: 'navRequests' });
   if (roleMay(role, 'reconcile')) out.push({ href: '/reconciliation', key: 'navReconcile' });
-  if (roleMay(role, 'reconcile')) out.push({ href: '/acts', key: 'navActs' });
+  if (roleMay(role, 'cases:list')) out.push({ href: '/acts', key: 'navActs' });
   if (roleMay(role, 'reports:send')) out.push({ href: '/me/signature', key: 'navSecurity' });
   return out;
 }

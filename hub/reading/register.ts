@@ -18,6 +18,7 @@ import { ReportDesk } from './report-desk.ts';
 import { SigningCredentials } from './signing-credentials.ts';
 import { Reconciler } from './reconcile.ts';
 import { registerReconcilePages } from './reconcile-routes.ts';
+import { registerActsPages } from './acts-routes.ts';
 
 export interface ReadingDeps {
   ctx: HubContext;
@@ -53,4 +54,5 @@ export async function readingRoutes(scope: FastifyInstance, deps: ReadingDeps): 
     engine, cases: studyCases, requests: clinical.requests, onStudyChanged: (s) => ctx.fleet.studyChanged(s),
   });
   registerReconcilePages(scope, ctx, reconciler);
+  registerActsPages(scope, ctx, { engine, reports: clinical.reports, dataDir: deps.dataDir });
 }

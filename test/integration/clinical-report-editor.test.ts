@@ -14,6 +14,7 @@ import { SHARED_CT, listFiles } from '../data.ts';
 import { bearer, prepare, upload } from './hub-harness.ts';
 import { clinicalHub, form, FORM } from './clinical-fixtures.ts';
 import { totpAt, base32Decode } from '../../hub/reading/totp.ts';
+import { parse } from 'csv-parse/sync';
 
 const PASSWORD = 'cheval-agrafe-batterie-42';
 
@@ -109,6 +110,23 @@ test('report editor: take in charge, template, draft, re-authenticated signature
   assert.equal(doc.signed.sha256, reports[0]!.sha256, 'the original digest is kept');
   assert.equal(doc.addenda[0].content.completes, reports[0]!.sha256);
   assert.ok(h.t.dispatch.engine.getCase(c.caseId)!.timeline.some((e) => e.type === 'addendum-signed'));
+
+  // Acts: the operator exports them as CSV; nothing identifying; radiologists may not.
+  const csv = await hub.app.inject({ url: '/api/v1/acts.csv?from=2026-06-02&to=2026-06-02', headers: as(h.tokens.operator) });
+  assert.equal(csv.statusCode, 200);
+  assert.match(String(csv.headers['content-type']), /^text\/csv/);
+  const rows = parse(csv.body, { bom: true, columns: true }) as Record<string, string>[];
+  const row = rows.find((r) => r.study_instance_uid === uid)!;
+  assert.equal(row.report_sha256, reports[0]!.sha256);
+  assert.equal(row.radiologist_rpps, '10101010101');
+  assert.equal(row.addenda, '1');
+  assert.equal(row.min_arrival_to_signed, '0.5', 'signed one TOTP step (30 s) after arrival on the manual clock');
+  assert.doesNotMatch(csv.body, /MARTIN|Occlusion/);
+  assert.equal((await hub.app.inject({ url: '/api/v1/acts.csv', headers: as(h.tokens.n1) })).statusCode, 403);
+  assert.equal((await hub.app.inject({ url: '/api/v1/acts.csv?from=2026-06-03', headers: as(h.tokens.operator) })).body.split('\n').filter(Boolean).length, 1, 'header only out of range');
+  const actsPage = await hub.app.inject({ url: '/acts', headers: as(h.tokens.operator) });
+  assert.equal(actsPage.statusCode, 200);
+  assert.match(actsPage.body, /id="acts-csv"/);
 
   const days = await readdir(join(h.t.dir, 'audit'));
   const audit = (await Promise.all(days.map((d) => readFile(join(h.t.dir, 'audit', d), 'utf8')))).join('');
