@@ -57,6 +57,7 @@ import type { TunnelBinding } from './tunnel/binding.ts';
 import { checkSource } from './tunnel/source-check.ts';
 import { registerTunnelRoutes } from './tunnel/routes.ts';
 import { readingRoutes } from './reading/register.ts';
+import { installDicomwebCors } from './dicomweb/cors.ts';
 
 export interface HubDeps {
   clock: Clock;
@@ -211,6 +212,7 @@ export async function buildApp(deps: HubDeps): Promise<HubApp> {
   });
 
   const tunnel = deps.tunnel;
+  installDicomwebCors(app, options.dicomwebCorsOrigins); // before the guard: cross-origin DICOMweb is bearer-only
   const routes = installGuard(app, auth, deps.audit, tunnel ? (ip, access, principal) => checkSource(tunnel.directory(), ip, access, principal) : undefined);
   installErrorHandling(app, context);
 
