@@ -58,6 +58,8 @@ import { DISPATCH_NAMESPACE } from '../protocol/dispatch.ts';
 import type { TunnelBinding } from './tunnel/binding.ts';
 import { checkSource } from './tunnel/source-check.ts';
 import { registerTunnelRoutes } from './tunnel/routes.ts';
+import { readingRoutes } from './reading/register.ts';
+import { installDicomwebCors } from './dicomweb/cors.ts';
 
 export interface HubDeps {
   clock: Clock;
@@ -212,6 +214,7 @@ export async function buildApp(deps: HubDeps): Promise<HubApp> {
   });
 
   const tunnel = deps.tunnel;
+  installDicomwebCors(app, options.dicomwebCorsOrigins); // before the guard: cross-origin DICOMweb is bearer-only
   const routes = installGuard(app, auth, deps.audit, tunnel ? (ip, access, principal) => checkSource(tunnel.directory(), ip, access, principal) : undefined);
   installErrorHandling(app, context);
 
@@ -234,6 +237,9 @@ export async function buildApp(deps: HubDeps): Promise<HubApp> {
     registerChannelRoutes(app, context, { outbox: clinical.outbox, inbox: clinical.inbox, stopping: stopping.signal });
     registerRequestRoutes(app, context, { requests: clinical.requests, reports: clinical.reports });
   }
+
+  // Issue 7, hub side: request answers, report editor and signature, reconciliation, acts.
+  if (clinical && deps.clinical) await app.register(readingRoutes, { ctx: context, engine, clinical, studyCases: cases, dataDir: deps.clinical.dataDir });
 
   const io = new SocketServer(app.server, { serveClient: false, cors: undefined, maxHttpBufferSize: 64 * 1024 });
   const parseCookie = (header: string) => app.parseCookie(header);

@@ -30,6 +30,7 @@ export function hubCommand(): Command {
     .option('--wg-sync-ms <n>', 'how often the hub applies registry changes (new, revoked, rotated peers) to the interface', '1000')
     .option('--enrol-port <n>', 'HTTPS port of the enrolment listener (self-signed, pinned in tokens)', '8443')
     .option('--enrol-host <addr>', 'address the enrolment listener binds to', '0.0.0.0')
+    .option('--dicomweb-cors-origin <origins>', 'origins (comma-separated, e.g. https://ohif.example.org, or *) allowed to read DICOMweb cross-origin with a bearer token')
     .action(async (opts) => {
       const { runHubFromCli } = await import('./server.ts');
       await runHubFromCli(opts);

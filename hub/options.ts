@@ -34,6 +34,8 @@ export interface HubOptions {
   defaultLang: Language;
   /** Whether the session cookie gets the Secure attribute (set when served over HTTPS). */
   secureCookies: boolean;
+  /** Origins allowed to read DICOMweb cross-origin with a bearer token (dicomweb/cors.ts); `*` = any. */
+  dicomwebCorsOrigins: string[];
 }
 
 export const DEFAULT_HUB_OPTIONS: HubOptions = {
@@ -54,4 +56,5 @@ export const DEFAULT_HUB_OPTIONS: HubOptions = {
   socketRecheckMs: 30_000,
   defaultLang: 'fr',
   secureCookies: false,
+  dicomwebCorsOrigins: [],
 };

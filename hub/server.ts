@@ -20,6 +20,7 @@ import { openHubStores } from './stores.ts';
 import { lockDataDir, DataDirLockedError } from './storage/data-dir-lock.ts';
 import { isLang } from './web/i18n.ts';
 import type { HubOptions } from './options.ts';
+import { parseCorsOrigins } from './dicomweb/cors.ts';
 import { HubConfigError, configuredChannels, loadHubConfig, type HubConfig, type HubConfigFlags } from './config.ts';
 import { openDispatch } from './dispatch/open-dispatch.ts';
 import type { ChannelAdapter } from './notify/types.ts';
@@ -41,6 +42,7 @@ export interface HubCliOptions extends HubConfigFlags, TunnelCliOptions {
   maxInstanceMb?: string;
   staleSeconds?: string;
   offlineSeconds?: string;
+  dicomwebCorsOrigin?: string;
 }
 
 /** The alert channels of a configuration (real adapters: HTTP, SMTP); `close` ends SMTP pooling. */
@@ -100,6 +102,14 @@ export async function runHubFromCli(opts: HubCliOptions): Promise<number> {
     process.exitCode = 2;
     return 2;
   }
+  let corsOrigins: string[];
+  try {
+    corsOrigins = parseCorsOrigins(opts.dicomwebCorsOrigin);
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n`);
+    process.exitCode = 2;
+    return 2;
+  }
   const logger = createLogger({ name: 'hub', level: opts.logLevel ?? 'info', destination: pino.destination({ dest: 2, sync: true }) });
   const clock = createSystemClock();
   await ensureDir(dataDir);
@@ -124,6 +134,7 @@ export async function runHubFromCli(opts: HubCliOptions): Promise<number> {
   if (stale) options.staleAfterMs = stale * 1000;
   const offline = positive(opts.offlineSeconds, 'offline-seconds');
   if (offline) options.offlineAfterMs = offline * 1000;
+  options.dicomwebCorsOrigins = corsOrigins;
   const alerts = alertChannels(config, clock);
   let dispatch: Awaited<ReturnType<typeof openDispatch>>;
   try {

@@ -54,6 +54,21 @@ export const StudyRecord = Type.Object({
     requestId: Type.Optional(Type.String({ maxLength: 64 })),
     since: IsoDateTime,
   })),
+  /**
+   * An operator's reconciliation decision (issue 7, hub/reading/reconcile.ts): the hold lifted,
+   * the study attached to a request or released as unsolicited. Later hold claims from the agent
+   * for this study are then ignored (the decision stands); the original values stay as they are.
+   */
+  reconciled: Type.Optional(Type.Object({
+    decision: Type.Union([Type.Literal('attached'), Type.Literal('unsolicited')]),
+    requestId: Type.Optional(Type.String({ maxLength: 64 })),
+    reasons: Type.Array(Type.String({ maxLength: 40 }), { maxItems: 10 }),
+    heldSince: IsoDateTime,
+    at: IsoDateTime,
+    by: Type.String({ maxLength: 128 }),
+    /** The operator's justification (may name the patient: kept here, never logged). */
+    note: Type.Optional(Type.String({ maxLength: 500 })),
+  })),
 });
 export type StudyRecord = Static<typeof StudyRecord>;
 
@@ -199,6 +214,7 @@ export interface MatchClaim {
  * id links the study when it is not held. Pure.
  */
 export function applyMatch(s: StudyRecord, claim: MatchClaim, at: string): StudyRecord {
+  if (s.reconciled) return s; // an operator decided: later claims from the agent do not undo it
   if (claim.hold && claim.hold.length > 0) {
     const reasons = [...new Set([...(s.hold?.reasons ?? []), ...claim.hold])].slice(0, 10);
     const hold: NonNullable<StudyRecord['hold']> = { reasons, since: s.hold?.since ?? at };

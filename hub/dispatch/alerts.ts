@@ -14,7 +14,7 @@ import type { AlertMessage, DeliveryRequest, RecipientRef } from '../notify/type
 import type { Directory } from './routing.ts';
 import { URGENCY_TEXT } from './texts.ts';
 
-export type AlertKind = 'study-assigned' | 'taken-in-charge' | 'report-available' | 'escalation' | 'operator-attention' | 'deadline-at-risk' | 'deadline-breached';
+export type AlertKind = 'study-assigned' | 'taken-in-charge' | 'report-available' | 'escalation' | 'operator-attention' | 'deadline-at-risk' | 'deadline-breached' | 'request-answered';
 
 export interface AlertFacts {
   c: DispatchCase;
@@ -101,6 +101,12 @@ export function composeAlert(kind: AlertKind, f: AlertFacts, lang: Language, zon
       short = fr
         ? `Relais : le compte rendu de l'examen réf. ${ref} (${what(c)}) est disponible.`
         : `Relais: the report for study ref. ${ref} (${what(c)}) is available.`;
+      break;
+    case 'request-answered': // issue 7: the radiologist answered the exam request (reason = the decision's words)
+      subject = fr ? `[Relais] Réponse à la demande d'examen, réf. ${ref}` : `[Relais] Answer to the exam request, ref. ${ref}`;
+      short = fr
+        ? `Relais : ${f.radiologistName ?? 'le radiologue'} a répondu à la demande réf. ${ref} (${what(c)}) : ${f.reason?.fr ?? ''}. Détails sur la page locale de Relais.`
+        : `Relais: ${f.radiologistName ?? 'the radiologist'} answered request ref. ${ref} (${what(c)}): ${f.reason?.en ?? ''}. Details on the Relais local page.`;
       break;
     case 'deadline-at-risk':
       subject = fr ? `[Relais] Délai menacé, réf. ${ref}` : `[Relais] Deadline at risk, ref. ${ref}`;

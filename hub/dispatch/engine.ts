@@ -375,6 +375,19 @@ export class DispatchEngine {
     return structuredClone(c);
   }
 
+  /**
+   * Issue 7: the radiologist answered the case's exam request (protocol sent, more information
+   * asked, declined): a timeline line, and the requesting clinician is told (deduplicated per
+   * answer: `step` is the answer's number).
+   */
+  async onRequestAnswered(e: { caseId: string; answerNumber: number; words: Text2; radiologistName: string; actor: Actor }): Promise<void> {
+    const c = this.#get(e.caseId);
+    this.#note(c, 'request-answered', e.actor, e.words, { answer: e.answerNumber });
+    this.#alert('request-answered', c, this.#facts(c, { radiologistName: e.radiologistName, step: e.answerNumber, reason: e.words }), clinicianAudiences(this.#dir, c));
+    this.#changed(c);
+    await this.#commit();
+  }
+
   /** Adds a line to a case's timeline (other hub modules: protocol answer, report sent…). */
   async note(caseId: string, type: string, actor: Actor, text: Text2, data?: Record<string, unknown>): Promise<void> {
     const c = this.#get(caseId);

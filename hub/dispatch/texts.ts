@@ -108,6 +108,7 @@ export const T = {
 };
 
 export const ALERT_NAMES: Record<string, Text2> = {
+  'request-answered': { fr: 'réponse à la demande', en: 'request answered' },
   'study-assigned': { fr: 'examen arrivé', en: 'study arrived' },
   'taken-in-charge': { fr: 'pris en charge', en: 'taken in charge' },
   'report-available': { fr: 'compte rendu disponible', en: 'report available' },

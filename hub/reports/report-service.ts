@@ -55,6 +55,10 @@ export const ReportRecord = Type.Object({
   conclusion: Type.Optional(Type.String()),
   patient: Type.Record(Type.String(), Type.String()),
   accessionNumber: Type.Optional(Type.String()),
+  /** SHA-256 of the signed content (hub/reading/report-document.ts), when signed through the editor. */
+  sha256: Type.Optional(Type.String()),
+  /** An addendum: the report id of the original it completes. */
+  addendumOf: Type.Optional(Type.String()),
 });
 export type ReportRecord = Static<typeof ReportRecord>;
 
@@ -68,6 +72,11 @@ export interface ReportInput {
   signedAt?: string;
   /** The printable report; rendered by renderReportPdf when absent. */
   pdf?: Uint8Array;
+  /** A report id fixed by the caller (derived from the signed content): sending it again is a no-op. */
+  reportId?: string;
+  sha256?: string;
+  addendumOf?: string;
+  /** An addendum may follow a delivered report; a first report may not be sent for a held study. */
 }
 
 export type ReportListener = (record: ReportRecord) => void;
@@ -124,7 +133,11 @@ export class ReportService {
     const study = await this.#d.catalog.get(input.studyInstanceUid);
     if (!study) throw new HubError('RELAIS_NOT_FOUND', 'unknown study');
     if (study.hold) throw new HubError('RELAIS_DISPATCH_INVALID_STATE', 'the study is held for reconciliation: reconcile it before reporting');
-    const reportId = `rp-${clock.now().toString(36)}-${randomBytes(6).toString('hex')}`;
+    if (input.reportId) {
+      const same = this.#records.get(input.reportId);
+      if (same) return same;
+    }
+    const reportId = input.reportId ?? `rp-${clock.now().toString(36)}-${randomBytes(6).toString('hex')}`;
     const signedAt = input.signedAt ?? new Date(clock.now()).toISOString();
     const title = input.title ?? 'Compte rendu de téléradiologie';
     const patient: Record<string, string> = {};
@@ -148,12 +161,14 @@ export class ReportService {
       patient,
     };
     if (study.requestId) record.requestId = study.requestId;
+    if (input.sha256) record.sha256 = input.sha256;
+    if (input.addendumOf) record.addendumOf = input.addendumOf;
     if (input.conclusion) record.conclusion = input.conclusion;
     if (study.dicom.accessionNumber) record.accessionNumber = study.dicom.accessionNumber;
     await ensureDir(this.#d.dir);
     await writeFileDurable(join(this.#d.dir, `${reportId}.pdf`), pdf, { mode: 0o600 });
     await this.#save(record);
-    await this.#d.audit.record({ event: 'patient-record', action: 'report-send', actor: { kind: 'user', id: by.userId }, outcome: 'success', studyInstanceUid: study.studyInstanceUid, reportId, ...(record.requestId ? { requestId: record.requestId } : {}) });
+    await this.#d.audit.record({ event: 'patient-record', action: 'report-send', actor: { kind: 'user', id: by.userId }, outcome: 'success', studyInstanceUid: study.studyInstanceUid, reportId, ...(record.requestId ? { requestId: record.requestId } : {}), ...(record.sha256 ? { sha256: record.sha256 } : {}) });
     await this.#enqueue(record, pdf);
     await this.#d.dispatch?.reportSent({ caseId: record.requestId ?? record.studyInstanceUid, ...(by.radiologistId ? { radiologistId: by.radiologistId } : {}), signedAt });
     return record;

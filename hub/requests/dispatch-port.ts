@@ -9,6 +9,7 @@
  */
 import type { Urgency } from '../../protocol/common.ts';
 import type { RequestingClinician } from '../../protocol/dispatch.ts';
+import type { AnswerDecision } from '../../protocol/clinical.ts';
 import type { DispatchEngine } from '../dispatch/engine.ts';
 import { DispatchError } from '../dispatch/engine.ts';
 
@@ -28,6 +29,15 @@ export interface ClinicalDispatchPort {
   requestClosed(e: { caseId: string; reason: string }): Promise<void>;
   reportSent(e: { caseId: string; radiologistId?: string; signedAt: string }): Promise<void>;
   reportDelivered(e: { caseId: string; deliveredAt: string }): Promise<void>;
+  /** The radiologist answered the request: timeline line, the clinician is told (no free text). */
+  requestAnswered?(e: { caseId: string; answerNumber: number; decision: AnswerDecision; templateLabel?: { fr: string; en: string }; radiologistName: string; rpps?: string }): Promise<void>;
+}
+
+/** What the clinician is told of an answer (never the radiologist's free text: it may name the patient). */
+export function answerWords(decision: AnswerDecision, templateLabel?: { fr: string; en: string }): { fr: string; en: string } {
+  if (decision === 'accepted') return { fr: `indication acceptée, protocole « ${templateLabel?.fr ?? '—'} » envoyé`, en: `indication accepted, protocol "${templateLabel?.en ?? '—'}" sent` };
+  if (decision === 'needs-information') return { fr: 'complément d’information demandé', en: 'more information asked' };
+  return { fr: 'demande refusée (motif sur la page locale)', en: 'request declined (reason on the local page)' };
 }
 
 const text = (fr: string, en: string) => ({ fr, en });
@@ -67,6 +77,16 @@ export function dispatchPortFor(engine: DispatchEngine): ClinicalDispatchPort {
       const radiologistId = e.radiologistId ?? c.assignee;
       if (!radiologistId) return;
       await tolerant(e.caseId, () => engine.onReportSigned({ caseId: e.caseId, radiologistId, signedAt: e.signedAt }), { type: 'report-sent', fr: 'Compte rendu envoyé au site', en: 'Report sent to the site' });
+    },
+    async requestAnswered(e) {
+      if (!engine.getCase(e.caseId)) return;
+      await engine.onRequestAnswered({
+        caseId: e.caseId,
+        answerNumber: e.answerNumber,
+        words: answerWords(e.decision, e.templateLabel),
+        radiologistName: e.radiologistName,
+        actor: { kind: 'radiologist', ...(e.rpps ? { rpps: e.rpps } : {}) },
+      });
     },
     async reportDelivered(e) {
       if (!engine.getCase(e.caseId)) return;

@@ -35,11 +35,11 @@ export function requestsPage(lang: 'fr' | 'en', requests: HubRequestRecord[], he
       const a = r.answers.at(-1);
       const answer = a ? (a.protocol ? a.protocol.templateLabel[lang] : (a.question ?? a.reason ?? '')) : '';
       const patient = withIdentity ? `<td>${e(`${r.request.patient.birthNames} ${r.request.patient.firstNames.split(' ')[0]}`)}</td>` : '';
-      return `<tr data-request="${e(r.requestId)}" data-status="${e(r.status)}"><td>${e(r.receivedAt)}</td><td>${e(r.agentId)}</td><td class="u-${e(r.request.urgency)}">${e(t[r.request.urgency])}</td><td>${e(examLabel(r.request, lang))}</td>${patient}<td>${e(t[`s_${r.status}`])}</td><td>${e(answer)}</td></tr>`;
+      return `<tr data-request="${e(r.requestId)}" data-status="${e(r.status)}"><td><a href="/requests/${e(r.requestId)}">${e(r.receivedAt)}</a></td><td>${e(r.agentId)}</td><td class="u-${e(r.request.urgency)}">${e(t[r.request.urgency])}</td><td>${e(examLabel(r.request, lang))}</td>${patient}<td>${e(t[`s_${r.status}`])}</td><td>${e(answer)}</td></tr>`;
     })
     .join('\n');
   const heldRows = held
-    .map((s) => `<tr data-study="${e(s.studyInstanceUid)}"><td class="mono">${e(s.studyInstanceUid)}</td><td>${e(s.agentId)}</td><td>${e((s.hold?.reasons ?? []).join(', '))}</td></tr>`)
+    .map((s) => `<tr data-study="${e(s.studyInstanceUid)}"><td class="mono"><a href="/reconciliation">${e(s.studyInstanceUid)}</a></td><td>${e(s.agentId)}</td><td>${e((s.hold?.reasons ?? []).join(', '))}</td></tr>`)
     .join('\n');
   return `<!doctype html>
 <html lang="${lang}"><head><meta charset="utf-8"><title>Relais — ${e(t.title)}</title><link rel="stylesheet" href="/assets/app.css"></head>

@@ -156,6 +156,14 @@ export class RequestService {
     });
     const answer = next.answers.at(-1)!;
     await this.#d.outbox.enqueue(next.agentId, { type: 'protocol-answer', answer }, { id: `answer:${answer.answerId}` });
+    await this.#d.dispatch?.requestAnswered?.({
+      caseId: requestId,
+      answerNumber: next.answers.length,
+      decision: answer.decision,
+      ...(answer.protocol ? { templateLabel: answer.protocol.templateLabel } : {}),
+      radiologistName: answer.radiologist.name,
+      ...(answer.radiologist.rpps ? { rpps: answer.radiologist.rpps } : {}),
+    });
     if (input.decision === 'declined') await this.#d.dispatch?.requestClosed({ caseId: requestId, reason: 'declined by the radiologist' });
     this.#emit(next, 'answered');
     return next;

@@ -7,7 +7,7 @@
  * | GET    | /api/v1/requests/:id                   | requests:read (same) |
  * | POST   | /api/v1/requests/:id/answer            | requests:answer  |
  * | GET    | /api/v1/exam-types                     | requests:read    |
- * | POST   | /api/v1/studies/:study/report          | reports:send     |
+ * | POST   | /api/v1/studies/:study/report          | (moved: hub/reading/report-routes.ts, signature required) |
  * | GET    | /api/v1/reports/:id                    | requests:read    |
  * | GET    | /api/v1/reconciliation                 | reconcile        |
  * | GET    | /requests                              | requests:read (HTML list) |
@@ -19,7 +19,6 @@ import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { assertValid } from '../../protocol/validate.ts';
 import { EXAM_TYPES } from '../../protocol/exams.ts';
-import { Uid } from '../../protocol/common.ts';
 import { HubError } from '../errors.ts';
 import { userOf } from '../auth/guard.ts';
 import { roleMay, userMay } from '../auth/roles.ts';
@@ -36,18 +35,6 @@ const AnswerBody = Type.Union([
   Type.Object({ decision: Type.Literal('needs-information'), question: Type.String({ minLength: 3, maxLength: 2000 }), rpps: Type.Optional(Rpps) }, { additionalProperties: false }),
   Type.Object({ decision: Type.Literal('declined'), reason: Type.String({ minLength: 3, maxLength: 2000 }), rpps: Type.Optional(Rpps) }, { additionalProperties: false }),
 ]);
-const ReportBody = Type.Object(
-  {
-    title: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
-    text: Type.String({ minLength: 1, maxLength: 60_000 }),
-    conclusion: Type.Optional(Type.String({ maxLength: 10_000 })),
-    critical: Type.Boolean(),
-    rpps: Rpps,
-    radiologistName: Type.Optional(Type.String({ minLength: 1, maxLength: 120 })),
-  },
-  { additionalProperties: false },
-);
-
 /** What a role may see of a request: everything with patient:read, else no identity. */
 export function requestView(r: HubRequestRecord, withIdentity: boolean): Record<string, unknown> {
   const { request, ...rest } = r;
@@ -88,26 +75,6 @@ export function registerRequestRoutes(app: FastifyInstance, ctx: HubContext, dep
           : { decision: 'declined' as const, reason: body.reason };
     const rec = await requests.answer(id, input, { userId: u.userId, radiologist });
     return { requestId: rec.requestId, status: rec.status, answer: rec.answers.at(-1) };
-  });
-
-  app.post('/api/v1/studies/:study/report', { config: { access: userMay('reports:send') }, bodyLimit: 1024 * 1024 }, async (request, reply) => {
-    const u = userOf(request);
-    const study = (request.params as { study: string }).study;
-    assertValid(Uid, study);
-    const body = assertValid(ReportBody, request.body);
-    const rec = await reports.send(
-      {
-        studyInstanceUid: study,
-        text: body.text,
-        critical: body.critical,
-        radiologist: { name: (body.radiologistName ?? (u.displayName || u.name)).slice(0, 120), rpps: body.rpps },
-        ...(body.title ? { title: body.title } : {}),
-        ...(body.conclusion ? { conclusion: body.conclusion } : {}),
-      },
-      { userId: u.userId },
-    );
-    reply.code(202);
-    return { reportId: rec.reportId, status: rec.status };
   });
 
   app.get('/api/v1/reports/:id', { config: { access: userMay('requests:read') } }, async (request) => {

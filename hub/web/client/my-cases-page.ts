@@ -48,6 +48,12 @@ function render(): void {
       });
       action.append(b);
     }
+    // Issue 7: the request (request-first cases), the report editor and the viewer of the study.
+    if (c.caseId.startsWith('rq-')) action.append(' ', el('a', { href: `/requests/${encodeURIComponent(c.caseId)}`, 'data-link': 'request' }, tx('openRequest')));
+    if (c.studyInstanceUid) {
+      action.append(' ', el('a', { href: `/studies/${encodeURIComponent(c.studyInstanceUid)}/report`, 'data-link': 'report' }, tx('openReport')));
+      action.append(' ', el('a', { href: `/studies/${encodeURIComponent(c.studyInstanceUid)}/viewer`, 'data-link': 'viewer' }, tx('openViewer')));
+    }
     return el(
       'tr',
       { 'data-case': c.caseId, 'data-state': c.state },
