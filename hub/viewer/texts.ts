@@ -30,6 +30,8 @@ const fr = {
   notFound: 'Examen inconnu.',
   help: 'Molette ou flèches : coupes · glisser : outil choisi · clic droit glissé : zoom · clic milieu : déplacer · 1–4 : fenêtres CT · R : réinitialiser',
   studyLabel: 'Examen',
+  location: 'Pos.',
+  thickness: 'Ép.',
 } as const;
 
 const en: Record<keyof typeof fr, string> = {
@@ -58,6 +60,8 @@ const en: Record<keyof typeof fr, string> = {
   notFound: 'Unknown study.',
   help: 'Wheel or arrows: slices · drag: chosen tool · right-drag: zoom · middle-drag: pan · 1–4: CT windows · R: reset',
   studyLabel: 'Study',
+  location: 'Loc.',
+  thickness: 'Thk.',
 };
 
 export type ViewerTextKey = keyof typeof fr;

@@ -141,6 +141,7 @@ test('a radiologist scrolls the shared CT to slice 30, applies the bone window a
   assert.deepEqual(seen.map((p) => p[0]), wanted, `canvas grey at ${JSON.stringify(points)}`);
   assert.ok(seen.every((p) => p[0] === p[1] && p[1] === p[2] && p[3] === 255), 'grey, opaque');
   assert.ok(new Set(wanted).size >= 5, `the chosen points are not all one level (${wanted})`);
+  assert.match((await page.textContent('[data-testid="slice-info"]')) ?? '', new RegExp(`^Im ${s.instanceNumber}\\b`));
   await page.screenshot({ path: join(shots, 'viewer-ct-bone-slice30-fr.png') });
 
   // The brain preset gives other, equally exact, levels.
@@ -182,6 +183,11 @@ test('a radiologist scrolls the shared CT to slice 30, applies the bone window a
   assert.match(measured, / mm$/);
   assert.ok(Math.abs(mm - 200 * s.spacing[1]) < 2 * s.spacing[1], `${measured} ≈ ${(200 * s.spacing[1]).toFixed(1)} mm`);
   await page.screenshot({ path: join(shots, 'viewer-ct-measure.png') });
+
+  // The slider jumps anywhere in the stack.
+  await page.locator('[data-testid="slice-slider"]').fill('10');
+  await page.waitForSelector('[data-testid="slice-counter"]:text-is("10 / 54")');
+  await page.waitForSelector('[data-testid="viewer-canvas"][data-rendered^="9|"]');
 
   // English.
   const again = Date.now();
