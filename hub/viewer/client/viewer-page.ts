@@ -215,7 +215,7 @@ async function openSeries(uid: string, mod: string, count: number, button: HTMLB
     onProgress(done, failed, total) {
       progress.max = Math.max(1, total);
       progress.value = done + failed;
-      loadStatus.textContent = done + failed < total ? `${T('loading')} ${done + failed} / ${total}` : `${done} ${T('loaded')}${failed ? ` · ${failed} ${T('failed')}` : ''}`;
+      loadStatus.textContent = done + failed < total ? `${T('loading')} ${done + failed} / ${total}` : `${done} ${T(done === 1 ? 'loadedOne' : 'loaded')}${failed ? ` · ${failed} ${T('failed')}` : ''}`;
       root.dataset.loaded = String(done);
       root.dataset.total = String(total);
       if (done + failed === total) root.dataset.complete = 'true';
