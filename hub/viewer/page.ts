@@ -54,6 +54,7 @@ export function viewerPage(lang: ViewerLang, studyUid: string): string {
     <div class="canvas-wrap" id="canvas-wrap">
       <canvas id="viewer-canvas" data-testid="viewer-canvas" tabindex="0"></canvas>
       <div class="overlay" id="viewer-message" data-testid="viewer-message" role="status"></div>
+      <div class="corner" id="slice-info" data-testid="slice-info"></div>
     </div>
     <div class="stack-bar">
       <span ${tx('slice')}</span>

@@ -24,12 +24,15 @@ const fr = {
   slice: 'Coupe',
   loading: 'Chargement',
   loaded: 'images chargées',
+  loadedOne: 'image chargée',
   failed: 'échec(s)',
   unsupported: 'Image non affichable :',
   networkError: 'Le hub ne répond pas ; réessayez.',
   notFound: 'Examen inconnu.',
   help: 'Molette ou flèches : coupes · glisser : outil choisi · clic droit glissé : zoom · clic milieu : déplacer · 1–4 : fenêtres CT · R : réinitialiser',
   studyLabel: 'Examen',
+  location: 'Pos.',
+  thickness: 'Ép.',
 } as const;
 
 const en: Record<keyof typeof fr, string> = {
@@ -52,12 +55,15 @@ const en: Record<keyof typeof fr, string> = {
   slice: 'Slice',
   loading: 'Loading',
   loaded: 'images loaded',
+  loadedOne: 'image loaded',
   failed: 'failed',
   unsupported: 'Image cannot be shown:',
   networkError: 'The hub does not answer; try again.',
   notFound: 'Unknown study.',
   help: 'Wheel or arrows: slices · drag: chosen tool · right-drag: zoom · middle-drag: pan · 1–4: CT windows · R: reset',
   studyLabel: 'Study',
+  location: 'Loc.',
+  thickness: 'Thk.',
 };
 
 export type ViewerTextKey = keyof typeof fr;

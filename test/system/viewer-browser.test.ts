@@ -6,7 +6,8 @@
  * applies the bone preset, and the canvas pixels at chosen points equal the grey levels this
  * test computes on its own from the DICOM file (dcmjs: stored value → HU → PS3.3 linear
  * window). Then free window/level by drag, zoom, reset and a distance in mm. A MONOCHROME1
- * radiograph (10 bits stored) shows with its own window, inverted, no CT presets. Nothing is
+ * radiograph (10 bits stored) shows with its own window, inverted, no CT presets; in a study of
+ * two series (CT and MR) the reader switches series. Nothing is
  * fetched outside the hub. Screenshots go to $RELAIS_SCREENSHOTS or a temp directory (printed).
  */
 import { test, before, after } from 'node:test';
@@ -16,7 +17,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import dcmjs from 'dcmjs';
 import type { Browser } from 'playwright-core';
-import { SHARED_CT, SHARED_DICOM, listFiles } from '../data.ts';
+import { SHARED_CT, SHARED_DICOM, SHARED_MR, listFiles } from '../data.ts';
+import { prepareSlices } from '../../simulators/modality/prepare.ts';
+import { buildFileMetaHeader } from '../../lib/dicom/part10.ts';
+import { sha256Hex } from '../../lib/sha256.ts';
+import { parseDicomHeader } from '../../lib/dicom/header.ts';
 import { startTestHub, prepare, putInstance, type TestHub } from '../integration/hub-harness.ts';
 import { launchChromium } from './chromium.ts';
 
@@ -141,6 +146,7 @@ test('a radiologist scrolls the shared CT to slice 30, applies the bone window a
   assert.deepEqual(seen.map((p) => p[0]), wanted, `canvas grey at ${JSON.stringify(points)}`);
   assert.ok(seen.every((p) => p[0] === p[1] && p[1] === p[2] && p[3] === 255), 'grey, opaque');
   assert.ok(new Set(wanted).size >= 5, `the chosen points are not all one level (${wanted})`);
+  assert.match((await page.textContent('[data-testid="slice-info"]')) ?? '', new RegExp(`^Im ${s.instanceNumber}\\b`));
   await page.screenshot({ path: join(shots, 'viewer-ct-bone-slice30-fr.png') });
 
   // The brain preset gives other, equally exact, levels.
@@ -182,6 +188,11 @@ test('a radiologist scrolls the shared CT to slice 30, applies the bone window a
   assert.match(measured, / mm$/);
   assert.ok(Math.abs(mm - 200 * s.spacing[1]) < 2 * s.spacing[1], `${measured} ≈ ${(200 * s.spacing[1]).toFixed(1)} mm`);
   await page.screenshot({ path: join(shots, 'viewer-ct-measure.png') });
+
+  // The slider jumps anywhere in the stack.
+  await page.locator('[data-testid="slice-slider"]').fill('10');
+  await page.waitForSelector('[data-testid="slice-counter"]:text-is("10 / 54")');
+  await page.waitForSelector('[data-testid="viewer-canvas"][data-rendered^="9|"]');
 
   // English.
   const again = Date.now();
@@ -244,4 +255,50 @@ test('a MONOCHROME1 radiograph shows inverted through its own window, without CT
 
 function toImagePoint(cx: number, cy: number, scale: number, ox: number, oy: number): [number, number] {
   return [Math.floor((cx - ox) / scale), Math.floor((cy - oy) / scale)];
+}
+
+test('in a study with a CT and an MR series the reader switches series; CT presets only on the CT', async () => {
+  const ctFiles = listFiles(SHARED_CT);
+  const mrFiles = listFiles(SHARED_MR);
+  // One new study: the CT slices then the MR slices, fresh UIDs, one new series per source series.
+  const made = prepareSlices([...ctFiles, ...mrFiles], ctFiles.length + mrFiles.length);
+  assert.equal(made.instances.length, ctFiles.length + mrFiles.length);
+  const series = new Set<string>();
+  for (const raw of made.instances) {
+    const bytes = Buffer.concat([buildFileMetaHeader({ mediaStorageSopClassUid: raw.sopClassUid, mediaStorageSopInstanceUid: raw.sopInstanceUid, transferSyntaxUid: raw.transferSyntaxUid }), raw.loadDataset()]);
+    const inst = prepareBytes(bytes);
+    series.add(inst.series);
+    assert.equal((await putInstance(url, t.agentA.credential, inst)).status, 201);
+  }
+  assert.equal(series.size, 2);
+
+  const page = await browser.newPage({ locale: 'en-GB', viewport: { width: 1280, height: 900 } });
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.goto(`${url}/studies/${made.studyInstanceUid}/viewer?lang=en#token=${t.tokens.radiologist}`);
+  await page.waitForSelector('[data-testid="viewer-canvas"][data-rendered^="0|"]');
+  assert.equal(await page.locator('[data-testid="series-item"]').count(), 2);
+  const items = await page.locator('[data-testid="series-item"]').allTextContents();
+  const mrIndex = items.findIndex((x) => /MR · 35 images/.test(x));
+  const ctIndex = items.findIndex((x) => /CT · 54 images/.test(x));
+  assert.ok(mrIndex >= 0 && ctIndex >= 0, `both series listed: ${JSON.stringify(items)}`);
+  await page.locator('[data-testid="series-item"]').nth(mrIndex).click();
+  await page.waitForSelector('[data-testid="slice-counter"]:text-is("1 / 35")');
+  await page.waitForSelector('[data-testid="viewer"][data-complete="true"][data-total="35"]');
+  assert.equal(await page.isHidden('[data-testid="preset-bone"]'), true, 'no CT presets on MR');
+  await page.keyboard.press('End');
+  await page.waitForSelector('[data-testid="viewer-canvas"][data-rendered^="34|"]');
+  await page.screenshot({ path: join(shots, 'viewer-mr-series-en.png') });
+  await page.locator('[data-testid="series-item"]').nth(ctIndex).click();
+  await page.waitForSelector('[data-testid="slice-counter"]:text-is("1 / 54")');
+  await page.waitForSelector('[data-testid="viewer-canvas"][data-rendered^="0|"]');
+  assert.equal(await page.isVisible('[data-testid="preset-bone"]'), true);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+/** An instance made in memory, ready for putInstance (as the harness's prepare does for files). */
+function prepareBytes(bytes: Buffer) {
+  const h = parseDicomHeader(bytes);
+  return { bytes, sha256: sha256Hex(bytes), sop: h.sopInstanceUid, study: h.studyInstanceUid, series: h.seriesInstanceUid };
 }

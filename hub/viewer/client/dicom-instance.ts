@@ -14,6 +14,8 @@ export interface ParsedInstance {
   transferSyntax: string;
   module: PixelModule;
   frames: DecodedFrame[];
+  /** For the corner overlay: SliceLocation and SliceThickness (mm), InstanceNumber. */
+  where: { sliceLocation?: number; sliceThickness?: number; instanceNumber?: number };
 }
 
 function numbers(ds: DataSet, tag: string): number[] {
@@ -66,5 +68,12 @@ export function parseInstance(bytes: Uint8Array): ParsedInstance {
   if (pixel.encapsulatedPixelData) throw new UnsupportedImage('encapsulated pixel data');
   const module = pixelModuleOf(ds, transferSyntax);
   const data = new Uint8Array(ds.byteArray.buffer, ds.byteArray.byteOffset + pixel.dataOffset, Math.min(pixel.length, ds.byteArray.byteLength - pixel.dataOffset));
-  return { transferSyntax, module, frames: decodeFrames(data, module) };
+  const where: ParsedInstance['where'] = {};
+  const loc = numbers(ds, 'x00201041')[0];
+  const thick = numbers(ds, 'x00180050')[0];
+  const num = numbers(ds, 'x00200013')[0];
+  if (loc !== undefined) where.sliceLocation = loc;
+  if (thick !== undefined) where.sliceThickness = thick;
+  if (num !== undefined) where.instanceNumber = num;
+  return { transferSyntax, module, frames: decodeFrames(data, module), where };
 }

@@ -8,6 +8,7 @@
  */
 import { EXPLICIT_LE, parseInstance } from './dicom-instance.ts';
 import type { DecodedFrame, PixelModule } from './pixels.ts';
+import type { ParsedInstance } from './dicom-instance.ts';
 
 export type DicomJson = Record<string, { vr: string; Value?: unknown[] }>;
 
@@ -64,7 +65,7 @@ export async function seriesInstances(study: string, series: string, expected?: 
 }
 
 export interface LoaderEvents {
-  onFrames(index: number, frames: DecodedFrame[], module: PixelModule): void;
+  onFrames(index: number, frames: DecodedFrame[], module: PixelModule, where: ParsedInstance['where']): void;
   onFailed(index: number, reason: string): void;
   onProgress(done: number, failed: number, total: number): void;
 }
@@ -112,7 +113,7 @@ export class StackLoader {
         const bytes = await this.#fetch(this.instances[index]!.sop);
         const parsed = parseInstance(bytes);
         this.#done++;
-        this.events.onFrames(index, parsed.frames, parsed.module);
+        this.events.onFrames(index, parsed.frames, parsed.module, parsed.where);
       } catch (err) {
         if (this.#abort.signal.aborted) return;
         this.#failed++;

@@ -9,6 +9,7 @@
  */
 import { VIEWER_TEXTS, type ViewerLang, type ViewerTextKey } from '../texts.ts';
 import type { DecodedFrame, PixelModule } from './pixels.ts';
+import type { ParsedInstance } from './dicom-instance.ts';
 import { CT_PRESETS, PRESET_NAMES, defaultWindow, dragWindow, renderRgba, type PresetName, type Window } from './windowing.ts';
 import { distance, fitView, panBy, toCanvas, toImage, zoomAt, type Point, type View } from './viewport.ts';
 import { StackLoader, first, qidoAll, seriesInstances, text, type DicomJson } from './stack-loader.ts';
@@ -19,6 +20,7 @@ interface Slice {
   frame: number;
   data?: DecodedFrame;
   module?: PixelModule;
+  where?: ParsedInstance['where'];
   failed?: string;
 }
 interface Measure {
@@ -42,6 +44,7 @@ const progress = $<HTMLProgressElement>('load-progress');
 const loadStatus = $('load-status');
 const message = $('viewer-message');
 const readout = $('window-readout');
+const sliceInfo = $('slice-info');
 const off = document.createElement('canvas');
 const offCtx = off.getContext('2d')!;
 
@@ -96,6 +99,7 @@ function draw(): void {
   canvas.dataset.slice = String(index);
   const s = slices[index];
   const f = s?.data;
+  sliceInfo.textContent = s ? cornerText(s) : '';
   if (!s || !f) {
     delete canvas.dataset.rendered;
     setMessage(s?.failed ? `${T('unsupported')} ${s.failed}` : slices.length ? `${T('loading')}…` : '');
@@ -119,6 +123,14 @@ function draw(): void {
   readout.textContent = w ? `C ${round(w.center)} · L ${round(w.width)}` : 'RGB';
   canvas.dataset.view = `${view.scale},${view.offsetX},${view.offsetY}`;
   canvas.dataset.rendered = `${index}|${w ? `${w.center}|${w.width}` : 'rgb'}`;
+}
+
+function cornerText(s: Slice): string {
+  const lines = [`${s.where?.instanceNumber !== undefined ? `Im ${s.where.instanceNumber}` : ''}${s.frame > 0 ? ` · fr ${s.frame + 1}` : ''}`];
+  if (s.where?.sliceLocation !== undefined) lines.push(`${T('location')} ${s.where.sliceLocation.toFixed(1)} mm`);
+  if (s.where?.sliceThickness !== undefined) lines.push(`${T('thickness')} ${s.where.sliceThickness.toFixed(1)} mm`);
+  if (s.data) lines.push(`${s.data.width} × ${s.data.height}`);
+  return lines.filter(Boolean).join('\n');
 }
 
 const round = (v: number) => (Math.abs(v) >= 100 ? Math.round(v) : Math.round(v * 10) / 10);
@@ -189,10 +201,10 @@ async function openSeries(uid: string, mod: string, count: number, button: HTMLB
   slices = refs.flatMap((r, inst) => Array.from({ length: r.frames }, (_, frame) => ({ inst, frame })));
   const firstSlice = refs.map((r) => r.frames).map((_, i, a) => a.slice(0, i).reduce((n, x) => n + x, 0));
   const l = new StackLoader(study, uid, refs, {
-    onFrames(inst, frames, module) {
+    onFrames(inst, frames, module, where) {
       frames.forEach((f, k) => {
         const s = slices[firstSlice[inst]! + k];
-        if (s) Object.assign(s, { data: f, module });
+        if (s) Object.assign(s, { data: f, module, where });
       });
       if (slices[index]?.inst === inst) schedule();
     },
@@ -203,7 +215,7 @@ async function openSeries(uid: string, mod: string, count: number, button: HTMLB
     onProgress(done, failed, total) {
       progress.max = Math.max(1, total);
       progress.value = done + failed;
-      loadStatus.textContent = done + failed < total ? `${T('loading')} ${done + failed} / ${total}` : `${done} ${T('loaded')}${failed ? ` · ${failed} ${T('failed')}` : ''}`;
+      loadStatus.textContent = done + failed < total ? `${T('loading')} ${done + failed} / ${total}` : `${done} ${T(done === 1 ? 'loadedOne' : 'loaded')}${failed ? ` · ${failed} ${T('failed')}` : ''}`;
       root.dataset.loaded = String(done);
       root.dataset.total = String(total);
       if (done + failed === total) root.dataset.complete = 'true';
@@ -340,7 +352,7 @@ canvas.addEventListener('pointercancel', endDrag);
 canvas.addEventListener('dblclick', () => reset());
 
 document.addEventListener('keydown', (e) => {
-  if (e.target instanceof HTMLInputElement && e.target !== slider) return;
+  if (e.target instanceof HTMLInputElement) return; // the slider moves itself (its input event scrolls)
   const k = e.key;
   let handled = true;
   if (k === 'ArrowDown' || k === 'ArrowRight' || k === 'PageDown') go(index + (k === 'PageDown' ? 10 : 1));
