@@ -59,6 +59,7 @@ import type { TunnelBinding } from './tunnel/binding.ts';
 import { checkSource } from './tunnel/source-check.ts';
 import { registerTunnelRoutes } from './tunnel/routes.ts';
 import { readingRoutes } from './reading/register.ts';
+import { mayOpenCase } from './reading/access.ts';
 import { installDicomwebCors } from './dicomweb/cors.ts';
 
 export interface HubDeps {
@@ -235,7 +236,7 @@ export async function buildApp(deps: HubDeps): Promise<HubApp> {
   const stopping = new AbortController();
   if (clinical) {
     registerChannelRoutes(app, context, { outbox: clinical.outbox, inbox: clinical.inbox, stopping: stopping.signal });
-    registerRequestRoutes(app, context, { requests: clinical.requests, reports: clinical.reports });
+    registerRequestRoutes(app, context, { requests: clinical.requests, reports: clinical.reports, mayOpen: (u, id) => mayOpenCase(engine, u, engine.getCase(id)) });
   }
 
   // Issue 7, hub side: request answers, report editor and signature, reconciliation, acts.

@@ -12,12 +12,13 @@ import type { ReportRecord } from '../reports/report-service.ts';
 import type { ReportDocument, ReportDraft, SignedPart } from './report-document.ts';
 import type { ReportTemplate } from './report-templates.ts';
 import { esc, readingShell, type NavLink } from './html.ts';
-import { READING_TEXTS, type ReadingLang } from './texts.ts';
+import { CASE_WORDS, READING_TEXTS, type ReadingLang } from './texts.ts';
 
 export interface ReportPageModel {
   study: StudyRecord;
   withIdentity: boolean;
   case?: DispatchCase | undefined;
+  assigneeName?: string | undefined;
   mayTake: boolean;
   mayWrite: boolean;
   doc?: ReportDocument | undefined;
@@ -57,7 +58,7 @@ export function reportPage(lang: ReadingLang, nav: NavLink[], m: ReportPageModel
   const identity = m.withIdentity ? `${row(t.patient, s.patient.name?.replace(/\^/g, ' '))}${row(t.birth, s.patient.birthDate)}${row(t.sex, s.patient.sex)}${row(t.localId, s.patient.id)}` : '';
   const c = m.case;
   const caseRows = c
-    ? `${row(t.caseState, `${c.reference} — ${c.state}${c.assignee ? ` (${c.assignee})` : ''}`)}${row(t.urgency, t[c.urgency])}<tr><th>Échéance / deadline</th><td>${esc(when(c.deadlineAt, lang))} — ${esc(c.deadlineStatus)}</td></tr>`
+    ? `${row(t.caseState, `${c.reference} — ${CASE_WORDS[lang][c.state] ?? c.state}${m.assigneeName ? ` (${m.assigneeName})` : ''}`)}${row(t.urgency, t[c.urgency])}${row(t.deadline, `${when(c.deadlineAt, lang)} — ${CASE_WORDS[lang][c.deadlineStatus] ?? c.deadlineStatus}`)}`
     : '';
   const links = `<p class="links"><a id="viewer-link" href="/studies/${uid}/viewer">${esc(t.viewer)}</a>${s.requestId ? ` · <a href="/requests/${esc(s.requestId)}">${esc(t.requestTitle)}</a>` : ''}</p>`;
   const take = m.mayTake && c?.state === 'assigned'

@@ -77,6 +77,8 @@ const REFUSAL_WORDS: Record<string, ReadingKey> = {
 export function registerReportPages(app: FastifyInstance, ctx: HubContext, deps: ReportRouteDeps): void {
   const { engine, desk, reports, credentials } = deps;
 
+  const nameOf = (u: UserPrincipal) =>
+    ((u.radiologistId ? engine.rota.radiologists.find((r) => r.id === u.radiologistId)?.displayName : undefined) || u.displayName || u.name).slice(0, 120);
   const rppsOf = (u: UserPrincipal) => (u.radiologistId ? engine.rota.radiologists.find((r) => r.id === u.radiologistId)?.rpps : undefined);
 
   /** The study and its case, if the user may open them (else 404). */
@@ -107,6 +109,7 @@ export function registerReportPages(app: FastifyInstance, ctx: HubContext, deps:
       study,
       withIdentity: roleMay(u.role, 'patient:read'),
       case: c,
+      assigneeName: c?.assignee ? (engine.rota.radiologists.find((r) => r.id === c.assignee)?.displayName ?? c.assignee) : undefined,
       mayTake: u.role === 'radiologist' && !!u.radiologistId && !!c?.alerted.includes(u.radiologistId),
       mayWrite: roleMay(u.role, 'reports:send') && !study.hold,
       doc,
@@ -135,10 +138,11 @@ export function registerReportPages(app: FastifyInstance, ctx: HubContext, deps:
     return render(request, reply, status, { ...(draft ? { draft } : {}), message: { kind: 'error', text: t[key] } });
   };
 
+  /** The signer as the rota knows them (name, RPPS), else the account's name and the form's RPPS. */
   const signerOf = (u: UserPrincipal, f: Record<string, string>): SignerRef | undefined => {
     const rpps = rppsOf(u) ?? (/^[0-9]{11}$/.test(f.rpps ?? '') ? f.rpps : undefined);
     if (!rpps) return undefined;
-    return { userId: u.userId, name: (u.displayName || u.name).slice(0, 120), rpps, ...(u.radiologistId ? { radiologistId: u.radiologistId } : {}) };
+    return { userId: u.userId, name: nameOf(u), rpps, ...(u.radiologistId ? { radiologistId: u.radiologistId } : {}) };
   };
 
   const draftOf = (f: Record<string, string>): ReportDraft => {
@@ -212,7 +216,7 @@ export function registerReportPages(app: FastifyInstance, ctx: HubContext, deps:
     const body = assertValid(ReportApiBody, request.body);
     const rpps = rppsOf(u) ?? body.rpps;
     if (!rpps) throw new HubError('RELAIS_BAD_REQUEST', 'the signer has no RPPS number (rota) and the body gives none');
-    const signer: SignerRef = { userId: u.userId, name: (body.radiologistName ?? (u.displayName || u.name)).slice(0, 120), rpps, ...(u.radiologistId ? { radiologistId: u.radiologistId } : {}) };
+    const signer: SignerRef = { userId: u.userId, name: (body.radiologistName ?? nameOf(u)).slice(0, 120), rpps, ...(u.radiologistId ? { radiologistId: u.radiologistId } : {}) };
     const draft: ReportDraft = { title: body.title ?? 'Compte rendu de téléradiologie', text: body.text, conclusion: body.conclusion ?? '', critical: body.critical, ...(body.criticalCall ? { criticalCall: body.criticalCall } : {}) };
     try {
       const { doc, record } = await desk.sign(uid, draft, signer, { password: body.password, code: body.totp });

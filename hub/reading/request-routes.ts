@@ -66,8 +66,8 @@ export function registerRequestPages(app: FastifyInstance, ctx: HubContext, deps
     const t = READING_TEXTS[lang];
     if (!input) return sendPage(reply, requestPage(lang, readingNav(u.role), r, { withIdentity: true, mayAnswer: true, message: { kind: 'error', text: t.errInvalid } }), 400);
     try {
-      const rpps = u.radiologistId ? engine.rota.radiologists.find((x) => x.id === u.radiologistId)?.rpps : undefined;
-      await requests.answer(r.requestId, input, { userId: u.userId, radiologist: { name: (u.displayName || u.name).slice(0, 120), ...(rpps ? { rpps } : {}) } });
+      const inRota = u.radiologistId ? engine.rota.radiologists.find((x) => x.id === u.radiologistId) : undefined;
+      await requests.answer(r.requestId, input, { userId: u.userId, radiologist: { name: (inRota?.displayName || u.displayName || u.name).slice(0, 120), ...(inRota?.rpps ? { rpps: inRota.rpps } : {}) } });
     } catch (err) {
       if (err instanceof HubError && (err.code === 'RELAIS_BAD_REQUEST' || err.code === 'RELAIS_DISPATCH_INVALID_STATE' || err.code === 'RELAIS_PROTOCOL_INVALID_MESSAGE')) {
         return sendPage(reply, requestPage(lang, readingNav(u.role), requests.get(r.requestId) ?? r, { withIdentity: true, mayAnswer: true, message: { kind: 'error', text: err.code === 'RELAIS_DISPATCH_INVALID_STATE' ? t.errState : t.errInvalid } }), 400);

@@ -101,6 +101,7 @@ const fr = {
   note: 'Justification',
   decided: 'Décision enregistrée.',
   held_since: 'En attente depuis',
+  deadline: 'Échéance',
   actsTitle: 'Actes et délais',
   actsIntro: 'Acte technique au site, acte intellectuel du radiologue, délais arrivée → prise en charge → signature → livraison.',
   exportCsv: 'Exporter en CSV',
@@ -210,6 +211,7 @@ const en: Record<ReadingKey, string> = {
   note: 'Justification',
   decided: 'Decision recorded.',
   held_since: 'Held since',
+  deadline: 'Deadline',
   actsTitle: 'Acts and delays',
   actsIntro: 'Technical act at the site, intellectual act by the radiologist, delays arrival → taken in charge → signed → delivered.',
   exportCsv: 'Export as CSV',
@@ -219,4 +221,10 @@ const en: Record<ReadingKey, string> = {
 };
 
 export type ReadingLang = 'fr' | 'en';
+
+/** Case states (dispatch) and deadline outcomes as the pages show them. */
+export const CASE_WORDS: Record<ReadingLang, Record<string, string>> = {
+  fr: { received: 'reçu', assigned: 'attribué', acknowledged: 'pris en charge', reported: 'interprété', delivered: 'compte rendu livré', held: 'en attente', cancelled: 'annulé', 'on-time': 'dans les délais', 'at-risk': 'délai menacé', breached: 'délai dépassé', met: 'délai tenu', missed: 'délai manqué' },
+  en: { received: 'received', assigned: 'assigned', acknowledged: 'taken in charge', reported: 'reported', delivered: 'report delivered', held: 'held', cancelled: 'cancelled', 'on-time': 'on time', 'at-risk': 'at risk', breached: 'breached', met: 'met', missed: 'missed' },
+};
 export const READING_TEXTS: Record<ReadingLang, Record<ReadingKey, string>> = { fr, en };

@@ -21,6 +21,7 @@ import { assertValid } from '../../protocol/validate.ts';
 import { EXAM_TYPES } from '../../protocol/exams.ts';
 import { HubError } from '../errors.ts';
 import { userOf } from '../auth/guard.ts';
+import type { UserPrincipal } from '../auth/authenticator.ts';
 import { roleMay, userMay } from '../auth/roles.ts';
 import type { HubContext } from '../context.ts';
 import { langOf } from '../web/routes.ts';
@@ -42,21 +43,29 @@ export function requestView(r: HubRequestRecord, withIdentity: boolean): Record<
   return withIdentity ? { ...rest, request } : { ...rest, request: { ...req, requester: { name: requester.name } } };
 }
 
-export function registerRequestRoutes(app: FastifyInstance, ctx: HubContext, deps: { requests: RequestService; reports: ReportService }): void {
+export interface RequestRouteDeps {
+  requests: RequestService;
+  reports: ReportService;
+  /** Whether a user may see a request's case (hub/reading/access.ts); absent: every holder of the permission. */
+  mayOpen?: (user: UserPrincipal, requestId: string) => boolean;
+}
+
+export function registerRequestRoutes(app: FastifyInstance, ctx: HubContext, deps: RequestRouteDeps): void {
   const { requests, reports } = deps;
+  const visible = (u: UserPrincipal, r: HubRequestRecord) => !deps.mayOpen || deps.mayOpen(u, r.requestId);
 
   app.get('/api/v1/exam-types', { config: { access: userMay('requests:read') } }, async () => ({ examTypes: EXAM_TYPES }));
 
   app.get('/api/v1/requests', { config: { access: userMay('requests:read') } }, async (request) => {
     const u = userOf(request);
     const withIdentity = roleMay(u.role, 'patient:read');
-    return { requests: requests.list().map((r) => requestView(r, withIdentity)) };
+    return { requests: requests.list().filter((r) => visible(u, r)).map((r) => requestView(r, withIdentity)) };
   });
 
   app.get('/api/v1/requests/:id', { config: { access: userMay('requests:read') } }, async (request) => {
     const u = userOf(request);
     const r = requests.get((request.params as { id: string }).id);
-    if (!r) throw new HubError('RELAIS_NOT_FOUND');
+    if (!r || !visible(u, r)) throw new HubError('RELAIS_NOT_FOUND');
     const withIdentity = roleMay(u.role, 'patient:read');
     if (withIdentity) await ctx.audit.record({ event: 'patient-record', action: 'request-read', actor: { kind: 'user', id: u.userId, role: u.role }, outcome: 'success', requestId: r.requestId, ip: request.ip });
     return requestView(r, withIdentity);
@@ -66,6 +75,8 @@ export function registerRequestRoutes(app: FastifyInstance, ctx: HubContext, dep
     const u = userOf(request);
     const body = assertValid(AnswerBody, request.body);
     const id = (request.params as { id: string }).id;
+    const existing = requests.get(id);
+    if (!existing || !visible(u, existing)) throw new HubError('RELAIS_NOT_FOUND');
     const radiologist = { name: (u.displayName || u.name).slice(0, 120), ...(body.rpps ? { rpps: body.rpps } : {}) };
     const input =
       body.decision === 'accepted'
@@ -111,6 +122,6 @@ export function registerRequestRoutes(app: FastifyInstance, ctx: HubContext, dep
     return reply
       .headers({ 'content-security-policy': "default-src 'self'; style-src 'self'; frame-ancestors 'none'; base-uri 'none'", 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' })
       .type('text/html; charset=utf-8')
-      .send(requestsPage(lang, requests.list(), held, roleMay(u.role, 'patient:read')));
+      .send(requestsPage(lang, requests.list().filter((r) => visible(u, r)), held, roleMay(u.role, 'patient:read')));
   });
 }

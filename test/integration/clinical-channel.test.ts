@@ -16,6 +16,7 @@ import { loadAgentConfig } from '../../agent/config.ts';
 import { startAgent } from '../../agent/main.ts';
 import { startTestHub, bearer } from './hub-harness.ts';
 import { waitFor } from '../fakes/wait.ts';
+import { allDayRota } from './clinical-fixtures.ts';
 
 async function freePort(): Promise<number> {
   const s = net.createServer().listen(0, '127.0.0.1');
@@ -26,7 +27,7 @@ async function freePort(): Promise<number> {
 }
 
 test('a request made while the hub is down reaches it later, and the answer comes back', async () => {
-  const hub = await startTestHub();
+  const hub = await startTestHub({ rota: allDayRota(), siteA: 'ch-mg', radiologistId: 'n1' });
   const port = await freePort();
   const dataDir = mkdtempSync(join(tmpdir(), 'relais-clinical-it-'));
   const agent = await startAgent(

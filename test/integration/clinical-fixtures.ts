@@ -38,6 +38,13 @@ export function clinicalRota(): Rota {
   };
 }
 
+/** The same team with Dr Anne Neuro on call around the clock (tests on the real clock). */
+export function allDayRota(): Rota {
+  const r = clinicalRota();
+  r.patterns = [{ id: 'h24', teamId: 'neuro', radiologistId: 'n1', role: 'primary', zone: 'Europe/Paris', start: '0 0 * * *', end: '0 0 * * *' }];
+  return r;
+}
+
 export function examRequest(at: string, over: Partial<ExamRequest> = {}): ExamRequest {
   const body = '1840275056123';
   const id = `rq-${Date.parse(at).toString(36)}-${randomBytes(8).toString('hex')}`;

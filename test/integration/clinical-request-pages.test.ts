@@ -61,6 +61,12 @@ test('request page: who may see it, the three answers, the clinician told, the a
   const timeline = h.t.dispatch.engine.getCase(req.requestId)!.timeline.map((e) => e.type);
   assert.equal(timeline.filter((x) => x === 'request-answered').length, 2);
 
+  // The JSON API follows the same case access.
+  assert.equal((await hub.app.inject({ url: `/api/v1/requests/${req.requestId}`, headers: bearer(h.tokens.x9) })).statusCode, 404);
+  assert.equal((await hub.app.inject({ method: 'POST', url: `/api/v1/requests/${req.requestId}/answer`, headers: bearer(h.tokens.x9), payload: { decision: 'declined', reason: 'pas mon équipe' } })).statusCode, 404);
+  assert.equal((await hub.app.inject({ url: '/api/v1/requests', headers: bearer(h.tokens.x9) })).json().requests.length, 0);
+  assert.equal((await hub.app.inject({ url: '/api/v1/requests', headers: bearer(h.tokens.n2) })).json().requests.length, 1);
+
   const after = await hub.app.inject({ url: `/requests/${req.requestId}?answered=1`, headers: bearer(h.tokens.n1) });
   assert.match(after.body, /Réponse enregistrée/);
   assert.match(after.body, /data-decision="accepted"/);
