@@ -42,8 +42,8 @@ import { CompressStage } from './compress/stage.ts';
 import { createCompressor, type Compressor } from './compress/pool.ts';
 import { recoverCompressions } from './compress/spool-commit.ts';
 import type { CompressResult } from './compress/compress-instance.ts';
-import { PreviewSender } from './preview/sender.ts';
-import { loadCodecs, type Codecs } from '../lib/codec/frame-codecs.ts';
+import type { PreviewSender } from './preview/sender.ts';
+import type { Codecs } from '../lib/codec/frame-codecs.ts';
 
 export const AGENT_VERSION: string = pkg.version;
 
@@ -222,20 +222,26 @@ export async function startAgent(config: AgentConfig, overrides: Partial<AgentPo
     },
   });
   // Previews first (issue 4): rendered per series from the spooled files, sent ahead of the pixels.
-  let codecsOnce: Promise<Codecs> | undefined;
-  const previews =
-    hub && config.hubUrl && config.pipeline.previews.enabled
-      ? new PreviewSender({
-          clock, random, log, hubUrl: config.hubUrl, credential: config.credential ?? '',
-          workDir: join(config.dataDir, 'previews'),
-          dataPath: (r) => spool.queuedDataPath(r.id),
-          codecs: () => (codecsOnce ??= loadCodecs()),
-          minInstances: config.pipeline.previews.minInstances,
-          waitMs: config.pipeline.previews.waitMs,
-          retry: { baseMs: config.upload.retry.baseMs, maxMs: config.upload.retry.maxMs },
-          onSent: (p, ms) => events.emit('preview', p.seriesInstanceUid, ms),
-        })
-      : undefined;
+  // Loaded lazily: sharp is a native addon the single-file bundle does not carry (previews off there).
+  let previews: PreviewSender | undefined;
+  if (hub && config.hubUrl && config.pipeline.previews.enabled) {
+    try {
+      const [{ PreviewSender: Sender }, { loadCodecs }] = await Promise.all([import('./preview/sender.ts'), import('../lib/codec/frame-codecs.ts')]);
+      let codecsOnce: Promise<Codecs> | undefined;
+      previews = new Sender({
+        clock, random, log, hubUrl: config.hubUrl, credential: config.credential ?? '',
+        workDir: join(config.dataDir, 'previews'),
+        dataPath: (r) => spool.queuedDataPath(r.id),
+        codecs: () => (codecsOnce ??= loadCodecs()),
+        minInstances: config.pipeline.previews.minInstances,
+        waitMs: config.pipeline.previews.waitMs,
+        retry: { baseMs: config.upload.retry.baseMs, maxMs: config.upload.retry.maxMs },
+        onSent: (p, ms) => events.emit('preview', p.seriesInstanceUid, ms),
+      });
+    } catch (err) {
+      log.error({ err: (err as Error).message }, 'preview: renderer unavailable, previews off');
+    }
+  }
   if (hub) {
     manifests = new ManifestSender({
       clock,

@@ -15,6 +15,7 @@ import { TS, TRANSFER_SYNTAXES } from '../dicom/transfer-syntax.ts';
 import { parseFileMeta } from '../dicom/part10.ts';
 import { locatePixelData, nativeFrameBytes, PixelDataError, type LocatedPixelData } from './pixel-data.ts';
 import { CODEC_TRANSFER_SYNTAX, CodecError, type CodecId, type Codecs, type FrameFormat } from './frame-codecs.ts';
+import { implicitToExplicitDataset } from './explicit-vr.ts';
 import { encapsulatedPixelDataElement, metaWithTransferSyntax, nativePixelDataElement, spliceDataset } from './splice.ts';
 
 export { PixelDataError, CodecError };
@@ -118,7 +119,8 @@ export function encodeInstance(bytes: Uint8Array, located: LocatedPixelData, cod
 /**
  * The instance with native Pixel Data in Explicit VR Little Endian (the only target supported).
  * Explicit VR LE input is returned as is; Deflated input is inflated; encapsulated input is
- * decoded. Implicit VR LE and Big Endian input cannot be re-encoded byte-preserving, and
+ * decoded; Implicit VR LE input gets explicit VRs, every value byte kept (explicit-vr.ts). Big
+ * Endian input cannot be re-encoded byte-preserving, and
  * YBR_RCT/ICT/422/420 codestreams would need a new Photometric Interpretation: CodecError.
  */
 export function toNative(bytes: Uint8Array, codecs: Codecs, targetTransferSyntaxUid: string = TS.explicitLE): Buffer {
@@ -126,6 +128,14 @@ export function toNative(bytes: Uint8Array, codecs: Codecs, targetTransferSyntax
   const located = locatePixelData(bytes);
   const ts = located.transferSyntax;
   if (ts.uid === TS.explicitLE) return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (ts.uid === TS.implicitLE) {
+    // Values untouched, VRs from the dictionary (explicit-vr.ts): what a viewer asking for Explicit VR LE can read.
+    try {
+      return Buffer.concat([metaWithTransferSyntax(bytes, located.meta.datasetOffset, TS.explicitLE), implicitToExplicitDataset(located.dataset)]);
+    } catch (err) {
+      throw new CodecError(`Implicit VR LE dataset cannot be converted: ${(err as Error).message}`);
+    }
+  }
   if (!ts.explicitVr || !ts.littleEndian) throw new CodecError(`cannot convert ${ts.name} to ${TRANSFER_SYNTAXES.get(targetTransferSyntaxUid)?.name} byte-preserving`);
   if (ts.encapsulated && /^YBR_(RCT|ICT|FULL_422|PARTIAL_42[02])$/.test(located.image.photometricInterpretation)) {
     // Decoded pixels would be RGB / full-resolution YBR: Photometric Interpretation would have to change.

@@ -22,6 +22,15 @@ import { TS } from '../../lib/dicom/transfer-syntax.ts';
 import { loadCodecs, type Codecs } from '../../lib/codec/frame-codecs.ts';
 import { sameInstance } from '../../lib/codec/identical.ts';
 import { locatePixelData } from '../../lib/codec/pixel-data.ts';
+import { decodeFrames } from '../../lib/codec/transcode.ts';
+
+function locatePixelDataOrNull(b: Buffer): ReturnType<typeof locatePixelData> | null {
+  try {
+    return locatePixelData(b);
+  } catch {
+    return null;
+  }
+}
 import { boundaryOf, parseMultipartRelated } from '../../lib/multipart.ts';
 import { loadAgentConfig } from '../../agent/config.ts';
 import { startAgent, type RunningAgent } from '../../agent/main.ts';
@@ -72,7 +81,7 @@ test('every shared file: agent compression, hub storage, WADO-RS stored and Expl
     list.push({ file, inst });
     bySop.set(inst.sopInstanceUid, list);
   }
-  const tally = { compressed: 0, asReceived: 0, refused: 0, quarantined: 0 };
+  const tally = { compressed: 0, asReceived: 0, refused: 0, quarantined: 0, implicitServedExplicit: 0 };
   const records = new Map<string, InstanceRecord>();
   agent.events.on('compressed', (r) => records.set(r.sopInstanceUid, r));
   let done = 0;
@@ -106,6 +115,15 @@ test('every shared file: agent compression, hub storage, WADO-RS stored and Expl
       const datasetOf = (b: Buffer) => b.subarray(parseFileMeta(b).datasetOffset);
       if (!r.original) {
         assert.ok(datasetOf(stored.body).equals(sentDataset), `${file}: travelled as received`);
+        if (r.transferSyntaxUid === TS.implicitLE) {
+          // The viewer asks Explicit VR LE: the hub adds VRs, values and pixels unchanged.
+          const native = await get(url, 'application/dicom; transfer-syntax=1.2.840.10008.1.2.1');
+          assert.equal(native.status, 200, file);
+          assert.match(native.type, /transfer-syntax=1\.2\.840\.10008\.1\.2\.1$/);
+          const px = (b: Buffer) => Buffer.concat(decodeFrames(locatePixelData(b), codecs));
+          if (locatePixelDataOrNull(stored.body)) assert.ok(px(native.body).equals(px(stored.body)), `${file}: pixels of the implicit instance as Explicit VR LE`);
+          tally.implicitServedExplicit++;
+        }
         continue;
       }
       assert.equal(sameInstance(sent, stored.body, codecs), null, `${file}: stored (compressed) copy identical`);
@@ -118,6 +136,7 @@ test('every shared file: agent compression, hub storage, WADO-RS stored and Expl
   }
   assert.ok(tally.compressed >= 100, JSON.stringify(tally));
   assert.ok(tally.asReceived >= 10, JSON.stringify(tally));
+  assert.ok(tally.implicitServedExplicit >= 2, JSON.stringify(tally));
 });
 
 test('frames of a compressed CT slice come back as the original pixels (octet-stream, Explicit VR LE), and in the stored syntax when asked', { skip }, async () => {
