@@ -32,7 +32,6 @@ export function registerPreviews(app: FastifyInstance, ctx: HubContext, changed?
     const p = uids(request, 'study', 'series');
     const body = assertValid(SeriesPreviewUpload, request.body);
     if (body.studyInstanceUid !== p.study || body.seriesInstanceUid !== p.series) throw new HubError('RELAIS_BAD_REQUEST', 'the body names another study or series than the URL');
-    if (!body) throw new HubError('RELAIS_BAD_REQUEST');
     await store.put(body);
     changed?.(body.studyInstanceUid);
     await ctx.audit.record({
