@@ -130,12 +130,14 @@ export async function buildApp(deps: HubDeps): Promise<HubApp> {
   const auth = new Authenticator(deps.identities, sessions);
   const { engine } = deps.dispatch;
   let studyCases: StudyCases | undefined; // built next: it publishes through the fleet
+  let previewsOf: ((uid: string) => string[] | undefined) | undefined; // set by registerPreviews (issue 4)
   const fleet = new FleetState({
     clock,
     identities: deps.identities,
     catalog: deps.catalog,
     thresholds: { staleAfterMs: options.staleAfterMs, offlineAfterMs: options.offlineAfterMs },
     caseOf: (uid) => studyCaseOf(studyCases?.summaryOf(uid)),
+    previewsOf: (uid) => previewsOf?.(uid),
   });
   const clinical = deps.clinical
     ? await openClinical(
@@ -230,7 +232,8 @@ export async function buildApp(deps: HubDeps): Promise<HubApp> {
   registerTunnelRoutes(app, context);
   registerQido(app, context);
   registerWado(app, context);
-  registerPreviews(app, context); // issue 4: series previews ahead of the pixels
+  const previewStore = registerPreviews(app, context, (uid) => void deps.catalog.get(uid).then((s) => s && fleet.studyChanged(s))); // issue 4
+  previewsOf = (uid) => previewStore.urlsOf(uid);
   registerWeb(app, context);
   registerViewer(app, context);
   const stopping = new AbortController();

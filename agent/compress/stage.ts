@@ -15,6 +15,8 @@ import { join } from 'node:path';
 import type { Logger } from '../../lib/logger.ts';
 import { sha256File } from '../../lib/sha256.ts';
 import { TS } from '../../lib/dicom/transfer-syntax.ts';
+import { URGENCIES } from '../../protocol/index.ts';
+import { urgencyRank } from '../assemble/urgency.ts';
 import type { InstanceRecord } from '../spool/record.ts';
 import type { Compressor } from './pool.ts';
 import type { CompressPolicyInput, CompressResult } from './compress-instance.ts';
@@ -37,15 +39,17 @@ export interface CompressStageDeps {
 export class CompressStage {
   readonly #d: CompressStageDeps;
   readonly #runs = new Set<Promise<void>>();
+  /** Waiting for a pool slot, one FIFO per urgency (emergency first): an emergency never waits behind a long scheduled study. */
+  readonly #lanes: InstanceRecord[][] = URGENCIES.map(() => []);
   #stopped = false;
 
   constructor(deps: CompressStageDeps) {
     this.#d = deps;
   }
 
-  /** Instances being compressed now (queued in the pool or committing). */
+  /** Instances in the stage (waiting for a slot, compressing or committing). */
   get inFlight(): number {
-    return this.#runs.size;
+    return this.#runs.size + this.#lanes.reduce((n, l) => n + l.length, 0);
   }
 
   /** Whether `submit(record)` will go through the pool (else `ready` is called at once). */
@@ -58,10 +62,25 @@ export class CompressStage {
       this.#d.ready(record);
       return;
     }
-    const run: Promise<void> = this.#run(record, this.#d.compressor!)
-      .catch((err: Error) => this.#d.log.error({ spoolId: record.id, err: err.message }, 'compress: stage error'))
-      .finally(() => this.#runs.delete(run));
-    this.#runs.add(run);
+    this.#lanes[Math.max(0, urgencyRank(record.urgency))]!.push(record);
+    this.#pump();
+  }
+
+  /** Keeps the pool's workers busy (plus one queued, so a worker never idles) from the most urgent lane. */
+  #pump(): void {
+    const compressor = this.#d.compressor;
+    if (!compressor) return;
+    while (!this.#stopped && this.#runs.size < compressor.size + 1) {
+      const record = this.#lanes.find((l) => l.length > 0)?.shift();
+      if (!record) return;
+      const run: Promise<void> = this.#run(record, compressor)
+        .catch((err: Error) => this.#d.log.error({ spoolId: record.id, err: err.message }, 'compress: stage error'))
+        .finally(() => {
+          this.#runs.delete(run);
+          this.#pump();
+        });
+      this.#runs.add(run);
+    }
   }
 
   async #run(record: InstanceRecord, compressor: Compressor): Promise<void> {
@@ -91,6 +110,7 @@ export class CompressStage {
 
   async stop(): Promise<void> {
     this.#stopped = true;
+    for (const l of this.#lanes) l.length = 0; // still in the spool: the next start resumes them
     await this.#d.compressor?.close();
     await Promise.all([...this.#runs]);
   }

@@ -23,6 +23,8 @@ test('storage SOP classes are accepted in the first known syntax proposed; other
   assert.deepEqual(decidePresentation(ct, ['1.2.840.10008.1.2.4.80', '1.2.840.10008.1.2.1']), { accept: true, transferSyntaxUid: '1.2.840.10008.1.2.4.80' });
   assert.deepEqual(decidePresentation(ct, ['1.2.3.4.5', '1.2.840.10008.1.2']), { accept: true, transferSyntaxUid: '1.2.840.10008.1.2' });
   assert.deepEqual(decidePresentation(ct, ['1.2.3.4.5']), { accept: false, reason: 'transfer-syntaxes-not-supported' });
+  // Implicit first, Explicit offered too: Explicit VR LE, which the agent can compress.
+  assert.deepEqual(decidePresentation(ct, ['1.2.840.10008.1.2', '1.2.840.10008.1.2.1']), { accept: true, transferSyntaxUid: '1.2.840.10008.1.2.1' });
   assert.deepEqual(decidePresentation('1.2.840.10008.5.1.4.1.2.1.1', ['1.2.840.10008.1.2']), { accept: false, reason: 'abstract-syntax-not-supported' });
   assert.deepEqual(decidePresentation(VERIFICATION_SOP_CLASS, ['1.2.840.10008.1.2']), { accept: true, transferSyntaxUid: '1.2.840.10008.1.2' });
   assert.equal(decidePresentation('1.2.840.10008.5.1.4.1.1.88.22', ['1.2.840.10008.1.2.1']).accept, true); // Enhanced SR

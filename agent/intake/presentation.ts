@@ -3,7 +3,9 @@
  * Storage: every SOP class under 1.2.840.10008.5.1.4.1.1. (all image, SR, PDF, RT... storage
  * classes), in any transfer syntax of lib/dicom/transfer-syntax.ts; the first syntax the SCU
  * proposes that we know wins (the SCU lists its preference first, and we store what arrives
- * byte for byte, so we have no reason to override it). Verification (C-ECHO): uncompressed only.
+ * byte for byte), except that Explicit VR LE is taken over Implicit VR LE when both are offered:
+ * only Explicit VR LE can be compressed losslessly by the agent (agent/compress).
+ * Verification (C-ECHO): uncompressed only.
  */
 import { TRANSFER_SYNTAXES, TS } from '../../lib/dicom/transfer-syntax.ts';
 
@@ -26,6 +28,7 @@ export function decidePresentation(abstractSyntaxUid: string, proposed: readonly
     return ts ? { accept: true, transferSyntaxUid: ts } : { accept: false, reason: 'transfer-syntaxes-not-supported' };
   }
   if (!isStorageSopClass(abstractSyntaxUid)) return { accept: false, reason: 'abstract-syntax-not-supported' };
-  const ts = proposed.find((t) => TRANSFER_SYNTAXES.has(t));
+  let ts = proposed.find((t) => TRANSFER_SYNTAXES.has(t));
+  if (ts === TS.implicitLE && proposed.includes(TS.explicitLE)) ts = TS.explicitLE;
   return ts ? { accept: true, transferSyntaxUid: ts } : { accept: false, reason: 'transfer-syntaxes-not-supported' };
 }

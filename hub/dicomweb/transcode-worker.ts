@@ -9,8 +9,8 @@
 import { parentPort } from 'node:worker_threads';
 import { readFile } from 'node:fs/promises';
 import { loadCodecs } from '../../lib/codec/frame-codecs.ts';
-import { locatePixelData, PixelDataError } from '../../lib/codec/pixel-data.ts';
-import { CodecError, decodeFrames, toNative } from '../../lib/codec/transcode.ts';
+import { locatePixelData } from '../../lib/codec/pixel-data.ts';
+import { decodeFrames, toNative } from '../../lib/codec/transcode.ts';
 import type { TranscodeReply, TranscodeRequest } from './transcode-pool.ts';
 
 const port = parentPort;
@@ -38,8 +38,8 @@ void loadCodecs().then((codecs) => {
         const all = decodeFrames({ ...located, frames: req.frames.map((n) => located.frames[n - 1]!) }, codecs);
         return { id: req.id, ok: true, frames: all.map((f) => Buffer.from(f)), transferSyntaxUid: '1.2.840.10008.1.2.1' };
       } catch (err) {
-        const kind = err instanceof CodecError || err instanceof PixelDataError ? 'codec' : 'codec';
-        return { id: req.id, ok: false, kind, message: (err as Error).message };
+        // A codec error, unreadable pixels or anything else the content provokes: serve the stored syntax.
+        return { id: req.id, ok: false, kind: 'codec', message: (err as Error).message };
       }
     })().then((reply) => port.postMessage(reply));
   });

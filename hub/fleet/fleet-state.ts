@@ -40,6 +40,8 @@ export interface FleetStateDeps {
   snapshotStudies?: number;
   /** The study's dispatch case, shown beside its progress (« assigné à … »). */
   caseOf?: (studyInstanceUid: string) => StudyCase | undefined;
+  /** URLs of the study's series previews that reached the hub (issue 4). */
+  previewsOf?: (studyInstanceUid: string) => string[] | undefined;
 }
 
 export class FleetState {
@@ -148,6 +150,8 @@ export class FleetState {
     const view = toStudyView(record);
     const c = this.#d.caseOf?.(record.studyInstanceUid);
     if (c) view.case = c;
+    const previews = this.#d.previewsOf?.(record.studyInstanceUid);
+    if (previews && previews.length > 0) view.previews = previews;
     return view;
   }
 

@@ -35,7 +35,6 @@ export function studyPreviewPage(lang: 'fr' | 'en', study: string, record: Study
   const expected = record?.instancesExpected ?? null;
   const complete = record?.completedAt != null;
   const pct = expected ? Math.min(100, Math.round((100 * Math.min(got, expected)) / expected)) : 0;
-  const q = lang === 'en' ? '?lang=en' : '';
   const series = previews
     .map((p) => {
       const imgs = p.images
@@ -51,7 +50,7 @@ export function studyPreviewPage(lang: 'fr' | 'en', study: string, record: Study
 <h1>${t.title}</h1>
 <p class="study-progress" data-received="${got}" data-expected="${expected ?? ''}">${esc(complete ? t.complete : t.progress(got, expected))} <progress max="100" value="${complete ? 100 : pct}"></progress></p>
 ${series || `<p class="preview-waiting">${t.waiting}</p>`}
-<p><a href="/studies/${esc(study)}${lang === 'fr' ? '?lang=en' : ''}">${lang === 'fr' ? 'English' : 'Français'}</a>${q ? '' : ''}</p>
+<p><a href="/studies/${esc(study)}${lang === 'fr' ? '?lang=en' : ''}">${lang === 'fr' ? 'English' : 'Français'}</a></p>
 </main></body></html>
 `;
 }

@@ -18,7 +18,8 @@ import { isWellFormedUid } from '../../lib/dicom/uid.ts';
 import { PreviewStore, primaryImage } from './store.ts';
 import { studyPreviewPage } from './page.ts';
 
-export function registerPreviews(app: FastifyInstance, ctx: HubContext): PreviewStore {
+/** `changed(study)`: a preview arrived (the caller pushes the study's live view). */
+export function registerPreviews(app: FastifyInstance, ctx: HubContext, changed?: (studyInstanceUid: string) => void): PreviewStore {
   const store = new PreviewStore((uid) => ctx.indexes.dirOf(uid));
   const uids = (request: FastifyRequest, ...names: string[]) => {
     const p = request.params as Record<string, string>;
@@ -31,8 +32,8 @@ export function registerPreviews(app: FastifyInstance, ctx: HubContext): Preview
     const p = uids(request, 'study', 'series');
     const body = assertValid(SeriesPreviewUpload, request.body);
     if (body.studyInstanceUid !== p.study || body.seriesInstanceUid !== p.series) throw new HubError('RELAIS_BAD_REQUEST', 'the body names another study or series than the URL');
-    if (!body) throw new HubError('RELAIS_BAD_REQUEST');
     await store.put(body);
+    changed?.(body.studyInstanceUid);
     await ctx.audit.record({
       event: 'instances-transferred', action: 'preview', actor: { kind: 'agent', id: agent.agentId }, outcome: 'success',
       studyInstanceUid: body.studyInstanceUid, seriesInstanceUid: body.seriesInstanceUid, count: body.images.length,

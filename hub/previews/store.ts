@@ -14,6 +14,8 @@ const keyOf = (uid: string) => createHash('sha256').update(uid).digest('hex').sl
 
 export class PreviewStore {
   readonly #dirOf: (study: string) => string;
+  /** Primary image URLs of the series previews seen since start (put, get or list), per study. */
+  readonly #urls = new Map<string, Map<string, string>>();
 
   /** `studyDir`: the study's folder (StudyIndexes.dirOf). */
   constructor(studyDir: (studyInstanceUid: string) => string) {
@@ -24,6 +26,22 @@ export class PreviewStore {
     const dir = this.#dirOf(p.studyInstanceUid);
     await ensureDir(dir);
     await writeFileDurable(join(dir, `${keyOf(p.seriesInstanceUid)}.json`), JSON.stringify(p));
+    this.#remember(p);
+  }
+
+  #remember(p: SeriesPreviewUpload): void {
+    let m = this.#urls.get(p.studyInstanceUid);
+    if (!m) {
+      if (this.#urls.size >= 5000) this.#urls.delete(this.#urls.keys().next().value!);
+      this.#urls.set(p.studyInstanceUid, (m = new Map()));
+    }
+    m.set(p.seriesInstanceUid, `/studies/${p.studyInstanceUid}/previews/${p.seriesInstanceUid}.webp`);
+  }
+
+  /** Primary image URL of each series preview known in memory (for the live fleet view). */
+  urlsOf(study: string): string[] | undefined {
+    const m = this.#urls.get(study);
+    return m ? [...m.values()] : undefined;
   }
 
   async get(study: string, series: string): Promise<SeriesPreviewUpload | undefined> {
@@ -40,7 +58,10 @@ export class PreviewStore {
     const out: SeriesPreviewUpload[] = [];
     for (const n of names.filter((x) => /^[0-9a-f]{32}\.json$/.test(x)).sort()) {
       const v: unknown = await readFile(join(this.#dirOf(study), n), 'utf8').then((s) => JSON.parse(s) as unknown, () => undefined);
-      if (check(SeriesPreviewUpload, v) && v.studyInstanceUid === study) out.push(v);
+      if (check(SeriesPreviewUpload, v) && v.studyInstanceUid === study) {
+        out.push(v);
+        this.#remember(v);
+      }
     }
     return out;
   }

@@ -174,4 +174,8 @@ test('the CT series preview reached the hub ahead of its pixels: served as WebP 
   assert.equal(page.status, 200);
   assert.match(page.body.toString(), new RegExp(`/studies/${study.replace(/\./g, '\\.')}/previews/${series.replace(/\./g, '\\.')}-0\\.webp`));
   assert.match(page.body.toString(), /images received|complete/);
+  // The live fleet view (pushed over socket.io as study:update) carries the study's preview URLs.
+  const fleet = await t.hub.app.inject({ url: '/api/v1/fleet', headers: bearer(t.tokens.operator) });
+  const view = (fleet.json() as { studies: Array<{ studyInstanceUid: string; previews?: string[] }> }).studies.find((x) => x.studyInstanceUid === study);
+  assert.ok(view?.previews?.includes(`/studies/${study}/previews/${series}.webp`), JSON.stringify(view?.previews));
 });

@@ -75,6 +75,12 @@ function caseLine(s: StudyView): HTMLElement[] {
   return [el('div', { class: 'study-case', 'data-case': c.caseId }, ref, c.explanation ? ` — ${c.explanation[lang]}` : '')];
 }
 
+/** Series previews (issue 4): thumbnails pushed as soon as they reach the hub, linked to the study page. */
+function previewLinks(s: StudyView): HTMLElement[] {
+  if (!s.previews || s.previews.length === 0) return [];
+  return [el('a', { class: 'study-previews', href: `/studies/${encodeURIComponent(s.studyInstanceUid)}` }, ...s.previews.slice(0, 6).map((src) => el('img', { src, width: '48', height: '48', alt: '', loading: 'lazy' })))];
+}
+
 function renderStudies(): void {
   const body = document.getElementById('studies-body');
   if (!body) return;
@@ -97,7 +103,7 @@ function renderStudies(): void {
           return el(
             'tr',
             { 'data-study': s.studyInstanceUid, 'data-status': s.status },
-            el('td', {}, el('div', { class: 'mono', title: s.studyInstanceUid }, `…${s.studyInstanceUid.slice(-14)}`), el('div', { class: 'muted' }, agentName), ...flags),
+            el('td', {}, el('div', { class: 'mono', title: s.studyInstanceUid }, `…${s.studyInstanceUid.slice(-14)}`), el('div', { class: 'muted' }, agentName), ...flags, ...previewLinks(s)),
             el('td', {}, badge(s.urgency, tx(`urgency_${s.urgency}`))),
             el('td', {}, badge(`study-${s.status}`, tx(`study_${s.status}`)), ...caseLine(s)),
             el('td', {}, s.modalities.join(', ') || tx('dash')),
