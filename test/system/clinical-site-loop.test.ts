@@ -325,6 +325,8 @@ test('request on the site page → radiologist answers in Chromium → worklist 
     await timed('browser', () => browser?.close());
     await timed('agent', () => agent?.stop());
     await timed('orthanc', () => orthanc?.stop());
+    await timed('hub app', () => hub?.hub.app.close());
+    await timed('hub engine', () => hub?.dispatch.engine.stop());
     await timed('hub', () => hub?.close());
     await timed('sms gateway', () => gateway?.close());
     rmSync(work, { recursive: true, force: true });
