@@ -316,11 +316,20 @@ test('request on the site page → radiologist answers in Chromium → worklist 
     t.diagnostic(`screenshots in ${shots}`);
     t.diagnostic(`request ${request.accessionNumber}: answered, worklist, 3 matched + 2 held, report signed in Chromium and in Orthanc, ${Date.now() - T0} ms`);
   } finally {
-    await browser?.close();
-    await agent?.stop();
-    await orthanc?.stop();
-    await hub?.close();
-    await gateway?.close();
+    const stopAt = Date.now();
+    const timed = async (what: string, f: () => Promise<unknown> | undefined) => {
+      const t1 = Date.now();
+      await f();
+      t.diagnostic(`stop ${what}: ${Date.now() - t1} ms`);
+    };
+    await timed('browser', () => browser?.close());
+    await timed('agent', () => agent?.stop());
+    await timed('orthanc', () => orthanc?.stop());
+    await timed('hub app', () => hub?.hub.app.close());
+    await timed('hub engine', () => hub?.dispatch.engine.stop());
+    await timed('hub', () => hub?.close());
+    await timed('sms gateway', () => gateway?.close());
     rmSync(work, { recursive: true, force: true });
+    t.diagnostic(`teardown ${Date.now() - stopAt} ms`);
   }
 });
