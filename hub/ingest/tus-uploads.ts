@@ -13,7 +13,7 @@
  * - the data on disk is the durable offset the agent resumes from (FileStore: the file's size);
  * - when the last byte lands, the whole file is hashed by ingest and compared with the metadata
  *   SHA-256 before anything is visible; a mismatch drops the upload (422, retryable: the agent
- *   starts afresh); any other refusal keeps its code;
+ *   starts afresh), so does a permanent refusal (its code goes back: the agent quarantines);
  * - after a successful ingest the upload's files are removed; finished uploads the agent never
  *   committed (answer lost, hub killed during ingest) are settled by the commit route; stale
  *   incomplete uploads expire after `expireMs` (swept every hour).
@@ -31,7 +31,7 @@ import { isWellFormedUid } from '../../lib/dicom/uid.ts';
 import { TUS_METADATA, TUS_ROUTES, TusUploadId, UploadCommit } from '../../protocol/resumable.ts';
 import { Urgency } from '../../protocol/common.ts';
 import { HoldReason, RequestId } from '../../protocol/clinical.ts';
-import { errorBody } from '../../protocol/errors.ts';
+import { errorBody, ERROR_CODES } from '../../protocol/errors.ts';
 import type { UploadResult } from '../../protocol/upload.ts';
 import { assertValid, check } from '../../protocol/validate.ts';
 import { HubError } from '../errors.ts';
@@ -122,7 +122,8 @@ export async function registerTusUploads(app: FastifyInstance, ctx: HubContext, 
       return out;
     } catch (err) {
       // Bytes that do not hash right will never do so: drop them so the agent starts afresh.
-      if (err instanceof HubError && err.code === 'RELAIS_UPLOAD_HASH_MISMATCH') await store.remove(upload.id).catch(() => {});
+      // Content refused for good: drop it too (the agent quarantines its copy).
+      if (err instanceof HubError && (err.code === 'RELAIS_UPLOAD_HASH_MISMATCH' || !ERROR_CODES[err.code].retryable)) await store.remove(upload.id).catch(() => {});
       throw err;
     }
   }
