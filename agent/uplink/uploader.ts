@@ -134,8 +134,9 @@ export class Uploader {
     this.#queue.start();
   }
 
-  stop(): Promise<void> {
-    return this.#queue.stop();
+  async stop(): Promise<void> {
+    await this.#queue.stop();
+    this.#d.log.info({ uploaded: this.#uploaded, sentBytes: this.#sentBytes, resentBytes: this.#resentBytes, preemptions: this.#preemptions }, 'uplink: stopped');
   }
 
   stats(): QueueStats {
