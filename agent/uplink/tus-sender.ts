@@ -21,7 +21,7 @@ import { createReadStream } from 'node:fs';
 import { Upload, DefaultHttpStack, DetailedError } from 'tus-js-client';
 import { PROTOCOL_HEADER, PROTOCOL_VERSION } from '../../protocol/index.ts';
 import { TUS_METADATA, TUS_ROUTES } from '../../protocol/resumable.ts';
-import type { Clock } from '../../lib/clock.ts';
+import type { Clock, TimerHandle } from '../../lib/clock.ts';
 import { HubUnreachableError, type HubClient, type HubReply, type InstanceUpload } from './hub-client.ts';
 import type { ResumeStore } from './resume-store.ts';
 
@@ -87,7 +87,7 @@ export function createTusSender(o: TusSenderOptions): ResumableSender & { close(
       let lastSent = -1;
       let accepted = 0;
       let sent = 0;
-      let stall = o.clock.setTimeout(() => {}, 0);
+      let stall: TimerHandle | undefined;
       const finish = (fn: () => void) => {
         if (settled) return;
         settled = true;
@@ -161,6 +161,11 @@ export function createTusSender(o: TusSenderOptions): ResumableSender & { close(
               const status = res.getStatus();
               // The hub no longer knows this upload (ingested and removed, expired, or dropped).
               if (resumeUrl && (status === 404 || status === 410)) return resolve({ kind: 'gone' });
+              // tus's own refusals are plain text: a lock still held by an aborted request (423),
+              // an offset that moved (409) — transient, for this upload alone.
+              if (status === 423 || status === 409) {
+                return resolve({ kind: 'reply', reply: { status, body: { error: { code: 'RELAIS_UPLOAD_BUSY', message: `tus ${status}: ${(res.getBody() ?? '').slice(0, 200)}`, retryable: true } } } });
+              }
               resolve({ kind: 'reply', reply: { status, body: parseJson(res.getBody()) } });
             }),
           );
