@@ -14,6 +14,7 @@ import { check, validationErrors, URGENCIES, type Urgency, type Language } from 
 import type { BackoffPolicy } from '../lib/backoff.ts';
 import { UrgencyRules, type UrgencyRule } from './assemble/urgency.ts';
 import { pipelineConfig, type PipelineConfig } from './compress/options.ts';
+import { parseBudgetRules, type BudgetRule } from './uplink/budget.ts';
 import { parseEnrolment, credentialPath, tunnelDir, type EnrolmentState } from './tunnel/state.ts';
 
 export interface AgentConfig {
@@ -40,7 +41,14 @@ export interface AgentConfig {
   minFreeBytes: number;
   heartbeatMs: number;
   backlogAlertMs: number;
-  upload: { concurrency: number; retry: BackoffPolicy; timeoutMs: number };
+  upload: {
+    concurrency: number; retry: BackoffPolicy; timeoutMs: number;
+    /** Issue 3: tus (resumable, default) or the v1 PUT (older hubs). */
+    transport: 'tus' | 'put';
+    chunkBytes: number;
+    /** Share of the link for scheduled and deferred work; undefined: no limit. */
+    budget: { linkBitsPerSecond: number; rules: BudgetRule[]; windowMs: number } | undefined;
+  };
   urgency: { default: Urgency; rules: UrgencyRule[] };
   /** What `relais agent enrol` stored (DATA/tunnel/enrolment.json), if this box enrolled. */
   enrolment: EnrolmentState | undefined;
@@ -299,9 +307,10 @@ export function loadAgentConfig(cli: Raw, env: Record<string, string | undefined
     heartbeatMs: Math.round(num('--heartbeat-seconds', 'heartbeatSeconds', 30, 0.1, 3600) * 1000),
     backlogAlertMs: 15 * 60_000,
     upload: {
-      concurrency: num('--upload-concurrency', 'uploadConcurrency', 2, 1, 32),
+      concurrency: num('--upload-concurrency', 'uploadConcurrency', 4, 1, 32),
       retry: { baseMs: retryBaseMs, factor: 2, maxMs: retryMaxMs, minMs: Math.min(250, retryBaseMs) },
       timeoutMs: Math.round(num('--hub-timeout-seconds', 'hubTimeoutSeconds', 60, 1, 3600) * 1000),
+      ...uploadTransport(cli, num),
     },
     urgency: { default: defaultUrgency as Urgency, rules },
     clinical,
@@ -319,4 +328,22 @@ export function agentIdFromHostname(host: string): string {
     .replace(/^-+|-+$/g, '')
     .slice(0, 63);
   return /^[a-z0-9]/.test(id) ? id : 'agent';
+}
+
+/** Issue 3 flags: --upload-transport, --upload-chunk-mb, --link-mbps with --budget. */
+function uploadTransport(cli: Record<string, unknown>, num: (flag: string, key: string, def: number, min: number, max: number) => number): Pick<AgentConfig['upload'], 'transport' | 'chunkBytes' | 'budget'> {
+  const transport = typeof cli.uploadTransport === 'string' ? cli.uploadTransport : 'tus';
+  if (transport !== 'tus' && transport !== 'put') throw new ConfigError(`--upload-transport must be tus or put, not ${transport}`);
+  const chunkBytes = Math.round(num('--upload-chunk-mb', 'uploadChunkMb', 8, 0.0625, 1024) * 1024 * 1024);
+  const spec = typeof cli.budget === 'string' ? cli.budget : undefined;
+  if (!spec) return { transport, chunkBytes, budget: undefined };
+  const mbps = num('--link-mbps', 'linkMbps', 0, 0, 100_000);
+  if (!(mbps > 0)) throw new ConfigError('--budget needs --link-mbps (the link capacity, Mbit/s)');
+  let rules: BudgetRule[];
+  try {
+    rules = parseBudgetRules(spec);
+  } catch (err) {
+    throw new ConfigError(`--budget: ${(err as Error).message}`);
+  }
+  return { transport, chunkBytes, budget: { linkBitsPerSecond: mbps * 1e6, rules, windowMs: 60_000 } };
 }

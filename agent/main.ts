@@ -33,6 +33,9 @@ import { createHttpHubClient, type HubClient } from './uplink/hub-client.ts';
 import { LinkGate } from './uplink/export-queue.ts';
 import { Uploader } from './uplink/uploader.ts';
 import { ManifestSender } from './uplink/manifest-sender.ts';
+import { createTusSender } from './uplink/tus-sender.ts';
+import { spoolResumeStore } from './uplink/resume-store.ts';
+import { BandwidthBudget } from './uplink/budget.ts';
 import { HeartbeatLoop } from './heartbeat/heartbeat.ts';
 import { openClinical, type AgentClinical } from './clinical.ts';
 import type { ChannelClient } from './inbox/channel-client.ts';
@@ -162,6 +165,25 @@ export async function startAgent(config: AgentConfig, overrides: Partial<AgentPo
   const clinical = await openClinical(config, { clock, random, log, alerts, version: AGENT_VERSION, ...('channel' in overrides ? { client: overrides.channel } : {}) });
 
   const gate = new LinkGate(clock, config.upload.retry, random);
+  // Issue 3: resumable uploads over tus (the v1 PUT stays for --upload-transport put), and the
+  // link budget of scheduled and deferred work.
+  const tusSender =
+    hub && !('hub' in overrides) && config.hubUrl !== undefined && config.upload.transport === 'tus'
+      ? createTusSender({
+          baseUrl: config.hubUrl,
+          credential: config.credential ?? '',
+          userAgent: `relais-agent/${AGENT_VERSION}`,
+          chunkSize: config.upload.chunkBytes,
+          timeoutMs: config.upload.timeoutMs,
+          maxSockets: config.upload.concurrency + 1,
+          clock,
+          store: spoolResumeStore((id) => join(spool.layout.queue, id)),
+          hub,
+        })
+      : undefined;
+  const budget = config.upload.budget
+    ? new BandwidthBudget({ ...config.upload.budget, defaultFraction: 1, utcOffsetMinutes: -new Date(clock.now()).getTimezoneOffset() })
+    : undefined;
   // Declared before the assembler, whose callbacks use them once started.
   let manifests: ManifestSender | undefined;
   const assembler = new StudyAssembler({
@@ -186,6 +208,8 @@ export async function startAgent(config: AgentConfig, overrides: Partial<AgentPo
         log,
         dataPath: (id) => spool.queuedDataPath(id),
         hashFile: (path) => sha256File(path),
+        sender: tusSender,
+        budget,
         commitUploaded: async (record, result) => {
           await spool.markUploaded(record);
           log.info({ spoolId: record.id, hub: result.status, version: result.version }, 'uplink: instance at the hub');
@@ -371,6 +395,7 @@ export async function startAgent(config: AgentConfig, overrides: Partial<AgentPo
         assembler.stop();
         disk.stop();
         hub?.close();
+        tusSender?.close();
         log.info('agent stopped');
       })();
       return stopping;

@@ -28,6 +28,7 @@ import { ArchiveSweep } from './catalog/archive-sweep.ts';
 import type { InstanceObjects } from './ingest/instance-objects.ts';
 import { IngestService } from './ingest/ingest-service.ts';
 import { registerIngest } from './ingest/routes.ts';
+import { registerTusUploads } from './ingest/tus-uploads.ts';
 import { Authenticator } from './auth/authenticator.ts';
 import { SessionStore } from './auth/sessions.ts';
 import { LoginThrottle } from './auth/throttle.ts';
@@ -228,6 +229,7 @@ export async function buildApp(deps: HubDeps): Promise<HubApp> {
   }));
   registerAuthRoutes(app, context);
   await registerIngest(app, context);
+  const tusUploads = await registerTusUploads(app, context, { directory: deps.objects.uploadsDir, clock });
   registerFleet(app, context);
   registerTunnelRoutes(app, context);
   registerQido(app, context);
@@ -269,6 +271,7 @@ export async function buildApp(deps: HubDeps): Promise<HubApp> {
   });
   app.addHook('onClose', async () => {
     archive.stop();
+    tusUploads.close();
     detachFleet();
     stopDispatchRecheck();
     cases.close();

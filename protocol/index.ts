@@ -14,3 +14,4 @@ export * from './clinical.ts';
 export * from './messages.ts';
 export * from './request-rules.ts';
 export * from './enrolment.ts';
+export * from './resumable.ts';

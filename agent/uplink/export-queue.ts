@@ -9,12 +9,18 @@
  *   other items go on; a retry with `linkDown` closes the shared LinkGate instead (nothing
  *   is sent until it reopens) and the item keeps its place at the head of its lane;
  * - retries never stop (clinical data); `run` must not throw (a throw counts as an item retry);
- * - `stop()` aborts runs in flight through their AbortSignal and resolves when they returned.
+ * - `stop()` aborts runs in flight through their AbortSignal and resolves when they returned;
+ * - pre-emption (`preempt`): an item added to lane 0 while every slot is busy aborts the
+ *   in-flight item of the lowest lane (the latest started among them); that item returns to
+ *   the front of its lane with no backoff and no attempt counted (its run resumes later from
+ *   where the hub's copy ends); a run may also ask to be `requeue`d (e.g. its budget ran out);
+ * - budget (`openAt`): items of lanes ≥ 1 start only when `openAt(now)` ≤ now; lane 0 never
+ *   waits for it.
  */
 import type { Clock, TimerHandle } from '../../lib/clock.ts';
 import { backoffDelay, type BackoffPolicy } from '../../lib/backoff.ts';
 
-export type RunResult = 'done' | { retry: true; linkDown: boolean };
+export type RunResult = 'done' | { retry: true; linkDown: boolean } | { requeue: true };
 
 /** Shared pause of all sending after failures of the link or of the hub as a whole. */
 export class LinkGate {
@@ -63,6 +69,9 @@ interface Entry<T> {
   notBefore: number;
   /** Added again while running: run once more when this run is done. */
   again: boolean;
+  /** Aborted to make room for an emergency. */
+  preempted: boolean;
+  abort: AbortController | undefined;
 }
 
 export interface ExportQueueOptions<T> {
@@ -75,6 +84,12 @@ export interface ExportQueueOptions<T> {
   run: (value: T, attempt: number, signal: AbortSignal) => Promise<RunResult>;
   /** Told about a `run` that threw (counted as an item retry). */
   onError?: (err: unknown, value: T) => void;
+  /** Lane 0 pre-empts lower lanes when every slot is busy. */
+  preempt?: boolean;
+  /** Budget of lanes ≥ 1: when they may start. */
+  openAt?: (now: number) => number;
+  /** Told when an item was pre-empted. */
+  onPreempt?: (value: T) => void;
 }
 
 export class ExportQueue<T> {
@@ -85,6 +100,7 @@ export class ExportQueue<T> {
   readonly #delayed = new Map<string, Entry<T>>();
   readonly #inFlight = new Map<string, Promise<void>>();
   readonly #abort = new AbortController();
+  readonly #running = new Map<string, Entry<T>>();
   #timer: TimerHandle | undefined;
   #timerAt = Infinity;
   #started = false;
@@ -126,15 +142,36 @@ export class ExportQueue<T> {
       }
       return;
     }
-    const entry: Entry<T> = { key, value, lane: Math.max(0, Math.min(this.#o.lanes - 1, lane)), attempts: 0, notBefore: 0, again: false };
+    const entry: Entry<T> = { key, value, lane: Math.max(0, Math.min(this.#o.lanes - 1, lane)), attempts: 0, notBefore: 0, again: false, preempted: false, abort: undefined };
     this.#all.set(key, entry);
     this.#ready[entry.lane]!.set(key, entry);
+    if (this.#started && entry.lane === 0 && this.#o.preempt) this.#preemptFor();
     if (this.#started) this.#pump();
   }
 
   start(): void {
     this.#started = true;
     this.#pump();
+  }
+
+  /** Items waiting in lane 0 beyond free slots each abort one lower-lane run. */
+  #preemptFor(): void {
+    const waiting = this.#front[0]!.length + this.#ready[0]!.size;
+    const free = this.#o.concurrency - this.#inFlight.size;
+    const already = [...this.#running.values()].filter((e) => e.preempted).length;
+    let need = waiting - free - already;
+    while (need > 0) {
+      let victim: Entry<T> | undefined;
+      for (const e of this.#running.values()) {
+        if (e.lane === 0 || e.preempted) continue;
+        if (!victim || e.lane >= victim.lane) victim = e;
+      }
+      if (!victim) return;
+      victim.preempted = true;
+      victim.abort?.abort();
+      this.#o.onPreempt?.(victim.value);
+      need--;
+    }
   }
 
   async stop(): Promise<void> {
@@ -171,7 +208,13 @@ export class ExportQueue<T> {
   }
 
   #next(): Entry<T> | undefined {
+    const now = this.#o.clock.now();
+    const budgetAt = this.#o.openAt ? this.#o.openAt(now) : now;
     for (let lane = 0; lane < this.#o.lanes; lane++) {
+      if (lane > 0 && budgetAt > now) {
+        if (this.#front[lane]!.length > 0 || this.#ready[lane]!.size > 0) this.#wakeAt(budgetAt);
+        continue;
+      }
       const front = this.#front[lane]!;
       if (front.length > 0) return front.shift();
       const ready = this.#ready[lane]!;
@@ -185,22 +228,31 @@ export class ExportQueue<T> {
   }
 
   #launch(entry: Entry<T>): void {
+    entry.abort = new AbortController();
+    entry.preempted = false;
+    this.#running.set(entry.key, entry);
+    const signal = AbortSignal.any([this.#abort.signal, entry.abort.signal]);
     const run = (async () => {
       let result: RunResult;
       try {
-        result = await this.#o.run(entry.value, entry.attempts, this.#abort.signal);
+        result = await this.#o.run(entry.value, entry.attempts, signal);
       } catch (err) {
         this.#o.onError?.(err, entry.value);
         result = { retry: true, linkDown: false };
       }
       this.#inFlight.delete(entry.key);
-      if (result === 'done' && entry.again && !this.#stopped) {
+      this.#running.delete(entry.key);
+      entry.abort = undefined;
+      if (result !== 'done' && !this.#stopped && (entry.preempted || 'requeue' in result)) {
+        entry.preempted = false;
+        this.#front[entry.lane]!.unshift(entry);
+      } else if (result === 'done' && entry.again && !this.#stopped) {
         entry.again = false;
         entry.attempts = 0;
         this.#ready[entry.lane]!.set(entry.key, entry);
       } else if (result === 'done') {
         this.#all.delete(entry.key);
-      } else if (!this.#stopped) {
+      } else if (!this.#stopped && 'retry' in result) {
         if (result.linkDown) {
           this.#o.gate.failed();
           this.#front[entry.lane]!.push(entry);

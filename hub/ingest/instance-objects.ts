@@ -21,10 +21,13 @@ export interface ReceivedBody {
 export class InstanceObjects {
   readonly #objects: string;
   readonly #tmp: string;
+  /** Where resumable (tus) uploads grow until they are complete (hub/ingest/tus-uploads.ts). */
+  readonly uploadsDir: string;
 
   constructor(dataDir: string) {
     this.#objects = join(dataDir, 'objects');
     this.#tmp = join(dataDir, 'tmp');
+    this.uploadsDir = join(dataDir, 'uploads');
   }
 
   pathOf(sha256: string): string {

@@ -26,6 +26,7 @@ import { storescuTransfer } from '../../simulators/testbed/anchors/storescu.ts';
 import { httpSingleStreamTransfer } from '../../simulators/testbed/anchors/http-single.ts';
 import { outageAtMidTransfer } from '../../simulators/testbed/anchors/outage.ts';
 import { tcpCounters } from '../../simulators/testbed/anchors/tcp-counters.ts';
+import { relaisTransfer as relaisAnchor } from '../../simulators/testbed/anchors/relais.ts';
 import type { Study, ToolRun, TransferContext, TransferTool } from '../../simulators/testbed/anchors/types.ts';
 
 /**
@@ -37,7 +38,7 @@ import type { Study, ToolRun, TransferContext, TransferTool } from '../../simula
  * instance verified at the hub; resentBytes from the agent's own counters). Leave it undefined
  * until the transport exists; `--tools relais` then says so.
  */
-export const relaisTransfer: TransferTool | undefined = undefined;
+export const relaisTransfer: TransferTool | undefined = relaisAnchor;
 
 const TOOLS: Record<string, TransferTool | undefined> = {
   storescu: storescuTransfer,
@@ -59,7 +60,7 @@ export async function main(argv: string[]): Promise<void> {
       quick: { type: 'boolean', default: false },
       runs: { type: 'string' },
       profiles: { type: 'string' },
-      tools: { type: 'string', default: 'storescu,http1' },
+      tools: { type: 'string', default: 'relais,storescu' },
       slices: { type: 'string' },
       cc: { type: 'string' },
       'outage-seconds': { type: 'string' },

@@ -54,7 +54,7 @@ function renderAgents(): void {
             nameCell,
             el('td', {}, badge(a.status, tx(`status_${a.status}`))),
             el('td', {}, a.lastSeenAt ? ago(lang, now() - Date.parse(a.lastSeenAt)) : tx('never')),
-            el('td', {}, hb ? `${hb.queue.instances} ${tx('instances')} · ${bytes(lang, hb.queue.bytes)}` : tx('dash')),
+            el('td', {}, hb ? `${hb.queue.instances} ${tx('instances')} · ${bytes(lang, hb.queue.bytes)}` : tx('dash'), ...laneLines(a)),
             el('td', {}, hb?.queue.oldestUnsentAgeSeconds != null ? duration(lang, hb.queue.oldestUnsentAgeSeconds) : tx('dash')),
             el('td', {}, hb ? bytes(lang, hb.disk.freeBytes) : tx('dash')),
             el('td', { class: 'mono' }, hb?.agentVersion ?? tx('dash')),
@@ -65,6 +65,18 @@ function renderAgents(): void {
   const online = rows.filter((a) => a.status === 'online').length;
   const summary = document.getElementById('agents-summary');
   if (summary) summary.textContent = `${online} / ${rows.length} ${tx('agentsOnline')}`;
+}
+
+/** Issue 3: one line per non-empty lane — count, bytes, current rate, estimated time left. */
+function laneLines(a: AgentView): HTMLElement[] {
+  return (a.heartbeat?.queue.lanes ?? [])
+    .filter((l) => l.instances > 0)
+    .map((l) => {
+      const parts = [`${l.instances} ${tx('instances')}`, bytes(lang, l.bytes)];
+      if (l.bytesPerSecond > 0) parts.push(`${bytes(lang, l.bytesPerSecond)}/s`);
+      if (l.etaSeconds != null) parts.push(`${tx('laneEta')} ${duration(lang, l.etaSeconds)}`);
+      return el('div', { class: 'muted lane-line', 'data-lane': l.lane }, badge(l.lane, tx(`urgency_${l.lane}`)), ` ${parts.join(' · ')}`);
+    });
 }
 
 /** The study's case under its status: reference (a link for operators) and « assigné à … ». */
