@@ -59,7 +59,7 @@ test('a radiograph survives kill -9 of the hub and a restart of the agent mid-up
     const hubUrl = await proxy.listen();
     const makeAgent = () =>
       startAgent(
-        loadAgentConfig({ data: agentDir, hub: hubUrl, credential, dicomPort: '0', agentId: 'tus-agent', lang: 'en', ...FAST, uploadChunkMb: String(CHUNK / 1024 / 1024), uploadConcurrency: '2', noUi: true, ui: false }, {}),
+        loadAgentConfig({ data: agentDir, hub: hubUrl, credential, dicomPort: '0', agentId: 'tus-agent', lang: 'en', ...FAST, uploadChunkMb: String(CHUNK / 1024 / 1024), uploadConcurrency: '2', compress: 'off', noUi: true, ui: false }, {}),
         { log: process.env.TUS_DEBUG ? createLogger({ name: 'tus-agent', level: 'info' }) : silentLogger() },
       );
     agent = await makeAgent();

@@ -77,7 +77,7 @@ test('store-and-forward through WireGuard and the link relay', { timeout: 420_00
   const name = uniqueName('t');
   const work = await mkdtemp(join(tmpdir(), 'relais-transport-bed-'));
   const bed = await startTestbed({ name, profile: 'lan', seed: 7 });
-  const pair = await startRelaisPair(bed, work, { defaultUrgency: 'deferred', agentArgs: ['--upload-concurrency', String(STREAMS)] });
+  const pair = await startRelaisPair(bed, work, { defaultUrgency: 'deferred', agentArgs: ['--upload-concurrency', String(STREAMS), '--compress', 'off'] }); // the wire alone: bytes as sent
   t.after(async () => {
     await pair.stop();
     await bed.stop();
