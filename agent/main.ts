@@ -14,7 +14,9 @@
  */
 import { EventEmitter } from 'node:events';
 import { statfs } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
 import { createSystemClock, type Clock } from '../lib/clock.ts';
 import { createLogger, type Logger } from '../lib/logger.ts';
 import { sha256File } from '../lib/sha256.ts';
@@ -89,6 +91,14 @@ export interface RunningAgent {
   /** Instances waiting for the hub. */
   pendingUploads(): number;
   stop(): Promise<void>;
+}
+
+/** The bundled agent (dist/agent/relais-agent.cjs) carries its compression worker and codec wasm beside itself. */
+function bundledCompressWorker(): { workerUrl: URL; wasmDir: string } | Record<string, never> {
+  const entry = process.argv[1];
+  if (!entry?.endsWith('.cjs')) return {};
+  const worker = join(dirname(entry), 'compress-worker.cjs');
+  return existsSync(worker) ? { workerUrl: pathToFileURL(worker), wasmDir: dirname(entry) } : {};
 }
 
 async function realStatfs(path: string): Promise<DiskSpace> {
@@ -228,7 +238,7 @@ export async function startAgent(config: AgentConfig, overrides: Partial<AgentPo
   let compressor: Compressor | undefined;
   if (config.pipeline.compress.mode !== 'off') {
     try {
-      compressor = createCompressor({ clock, ...(config.pipeline.compress.workers ? { size: config.pipeline.compress.workers } : {}) });
+      compressor = createCompressor({ clock, ...(config.pipeline.compress.workers ? { size: config.pipeline.compress.workers } : {}), ...bundledCompressWorker() });
     } catch (err) {
       log.error({ err: (err as Error).message }, 'compress: no worker pool, instances travel as received');
     }
