@@ -63,7 +63,10 @@ export class Reconciler {
       .filter((s) => s.hold)
       .sort((a, b) => a.hold!.since.localeCompare(b.hold!.since))
       .map((s) => {
-        const pointed = s.hold?.requestId ? this.#d.requests.get(s.hold.requestId) : undefined;
+        // The request the agent pointed at, else the one of this site with the study's accession or UID.
+        const pointed = s.hold?.requestId
+          ? this.#d.requests.get(s.hold.requestId)
+          : all.find((r) => r.agentId === s.agentId && ((!!s.dicom.accessionNumber && r.request.accessionNumber === s.dicom.accessionNumber) || r.request.studyInstanceUid === s.studyInstanceUid));
         const others = all.filter((r) => r.agentId === s.agentId && OPEN.has(r.status) && r.requestId !== pointed?.requestId);
         return { study: s, request: pointed, candidates: [...(pointed && pointed.agentId === s.agentId ? [pointed] : []), ...others] };
       });
