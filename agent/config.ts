@@ -101,6 +101,9 @@ const MESSAGES = {
     zone: (v: string) => `--zone : fuseau IANA inconnu « ${v} »`,
     pacs: (v: string) => `--pacs : hôte:port attendu, reçu « ${v} »`,
     unsolicited: (v: string) => `--unsolicited : « hold » ou « dispatch » attendu, reçu « ${v} »`,
+    transport: (v: string) => `--upload-transport : « tus » ou « put » attendu, reçu « ${v} »`,
+    budgetNeedsLink: '--budget demande --link-mbps (débit du lien, Mbit/s)',
+    budget: (m: string) => `--budget : ${m} (forme attendue : 08-20=50)`,
     objects: (v: string) => `--report-objects : pdf, sr ou pdf,sr, reçu « ${v} »`,
     prefix: (v: string) => `--accession-prefix : 1 à 6 majuscules ou chiffres, reçu « ${v} »`,
     stations: (v: string) => `--stations : titres AE séparés par des virgules, reçu « ${v} »`,
@@ -123,6 +126,9 @@ const MESSAGES = {
     zone: (v: string) => `--zone: unknown IANA zone "${v}"`,
     pacs: (v: string) => `--pacs: host:port expected, got "${v}"`,
     unsolicited: (v: string) => `--unsolicited: "hold" or "dispatch" expected, got "${v}"`,
+    transport: (v: string) => `--upload-transport: "tus" or "put" expected, got "${v}"`,
+    budgetNeedsLink: '--budget needs --link-mbps (the link capacity, Mbit/s)',
+    budget: (m: string) => `--budget: ${m} (expected form: 08-20=50)`,
     objects: (v: string) => `--report-objects: pdf, sr or pdf,sr, got "${v}"`,
     prefix: (v: string) => `--accession-prefix: 1 to 6 upper-case letters or digits, got "${v}"`,
     stations: (v: string) => `--stations: comma-separated AE titles, got "${v}"`,
@@ -310,7 +316,7 @@ export function loadAgentConfig(cli: Raw, env: Record<string, string | undefined
       concurrency: num('--upload-concurrency', 'uploadConcurrency', 4, 1, 32),
       retry: { baseMs: retryBaseMs, factor: 2, maxMs: retryMaxMs, minMs: Math.min(250, retryBaseMs) },
       timeoutMs: Math.round(num('--hub-timeout-seconds', 'hubTimeoutSeconds', 60, 1, 3600) * 1000),
-      ...uploadTransport(cli, num),
+      ...uploadTransport(cli, num, t),
     },
     urgency: { default: defaultUrgency as Urgency, rules },
     clinical,
@@ -331,19 +337,19 @@ export function agentIdFromHostname(host: string): string {
 }
 
 /** Issue 3 flags: --upload-transport, --upload-chunk-mb, --link-mbps with --budget. */
-function uploadTransport(cli: Record<string, unknown>, num: (flag: string, key: string, def: number, min: number, max: number) => number): Pick<AgentConfig['upload'], 'transport' | 'chunkBytes' | 'budget'> {
+function uploadTransport(cli: Record<string, unknown>, num: (flag: string, key: string, def: number, min: number, max: number) => number, t: (typeof MESSAGES)[keyof typeof MESSAGES]): Pick<AgentConfig['upload'], 'transport' | 'chunkBytes' | 'budget'> {
   const transport = typeof cli.uploadTransport === 'string' ? cli.uploadTransport : 'tus';
-  if (transport !== 'tus' && transport !== 'put') throw new ConfigError(`--upload-transport must be tus or put, not ${transport}`);
+  if (transport !== 'tus' && transport !== 'put') throw new ConfigError(t.transport(transport));
   const chunkBytes = Math.round(num('--upload-chunk-mb', 'uploadChunkMb', 8, 0.0625, 1024) * 1024 * 1024);
   const spec = typeof cli.budget === 'string' ? cli.budget : undefined;
   if (!spec) return { transport, chunkBytes, budget: undefined };
   const mbps = num('--link-mbps', 'linkMbps', 0, 0, 100_000);
-  if (!(mbps > 0)) throw new ConfigError('--budget needs --link-mbps (the link capacity, Mbit/s)');
+  if (!(mbps > 0)) throw new ConfigError(t.budgetNeedsLink);
   let rules: BudgetRule[];
   try {
     rules = parseBudgetRules(spec);
   } catch (err) {
-    throw new ConfigError(`--budget: ${(err as Error).message}`);
+    throw new ConfigError(t.budget((err as Error).message));
   }
   return { transport, chunkBytes, budget: { linkBitsPerSecond: mbps * 1e6, rules, windowMs: 60_000 } };
 }
