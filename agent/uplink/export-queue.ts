@@ -10,10 +10,12 @@
  *   is sent until it reopens) and the item keeps its place at the head of its lane;
  * - retries never stop (clinical data); `run` must not throw (a throw counts as an item retry);
  * - `stop()` aborts runs in flight through their AbortSignal and resolves when they returned;
- * - pre-emption (`preempt`): an item added to lane 0 while every slot is busy aborts the
- *   in-flight item of the lowest lane (the latest started among them); that item returns to
- *   the front of its lane with no backoff and no attempt counted (its run resumes later from
- *   where the hub's copy ends); a run may also ask to be `requeue`d (e.g. its budget ran out);
+ * - pre-emption (`preempt`): lane 0 (emergencies) has the link to itself — an item added to
+ *   lane 0 aborts every in-flight item of the other lanes, and none of them starts while lane-0
+ *   items are ready or running (an emergency goes as fast as if it were alone: any other
+ *   stream would share the bottleneck with it); an aborted item returns to the front of its
+ *   lane with no backoff and no attempt counted (its run resumes later from where the hub's
+ *   copy ends); a run may also ask to be `requeue`d (e.g. its budget ran out);
  * - budget (`openAt`): items of lanes ≥ 1 start only when `openAt(now)` ≤ now; lane 0 never
  *   waits for it.
  */
@@ -154,23 +156,20 @@ export class ExportQueue<T> {
     this.#pump();
   }
 
-  /** Items waiting in lane 0 beyond free slots each abort one lower-lane run. */
+  /** Lane-0 work is waiting or running: other lanes stand aside. */
+  #emergencyActive(): boolean {
+    if (this.#front[0]!.length > 0 || this.#ready[0]!.size > 0) return true;
+    for (const e of this.#running.values()) if (e.lane === 0) return true;
+    return false;
+  }
+
+  /** An emergency arrived: every run of another lane is aborted (it resumes afterwards). */
   #preemptFor(): void {
-    const waiting = this.#front[0]!.length + this.#ready[0]!.size;
-    const free = this.#o.concurrency - this.#inFlight.size;
-    const already = [...this.#running.values()].filter((e) => e.preempted).length;
-    let need = waiting - free - already;
-    while (need > 0) {
-      let victim: Entry<T> | undefined;
-      for (const e of this.#running.values()) {
-        if (e.lane === 0 || e.preempted) continue;
-        if (!victim || e.lane >= victim.lane) victim = e;
-      }
-      if (!victim) return;
-      victim.preempted = true;
-      victim.abort?.abort();
-      this.#o.onPreempt?.(victim.value);
-      need--;
+    for (const e of this.#running.values()) {
+      if (e.lane === 0 || e.preempted) continue;
+      e.preempted = true;
+      e.abort?.abort();
+      this.#o.onPreempt?.(e.value);
     }
   }
 
@@ -210,7 +209,9 @@ export class ExportQueue<T> {
   #next(): Entry<T> | undefined {
     const now = this.#o.clock.now();
     const budgetAt = this.#o.openAt ? this.#o.openAt(now) : now;
+    const exclusive = this.#o.preempt === true && this.#emergencyActive();
     for (let lane = 0; lane < this.#o.lanes; lane++) {
+      if (lane > 0 && exclusive) break;
       if (lane > 0 && budgetAt > now) {
         if (this.#front[lane]!.length > 0 || this.#ready[lane]!.size > 0) this.#wakeAt(budgetAt);
         continue;
