@@ -10,7 +10,7 @@ import type { Worker } from 'node:worker_threads';
 import { startWorker } from '../../lib/worker-entry.ts';
 
 export type TranscodeRequest =
-  | { id: number; op: 'native'; path: string }
+  | { id: number; op: 'native'; path: string; target?: string }
   | { id: number; op: 'frames'; path: string; frames: number[]; native: boolean };
 
 export type TranscodeReply =
@@ -28,7 +28,8 @@ export class TranscodeError extends Error {
 }
 
 export interface Transcoder {
-  native(path: string): Promise<Buffer>;
+  /** The instance in Explicit VR LE, or losslessly re-encoded in `target` when given. */
+  native(path: string, target?: string): Promise<Buffer>;
   frames(path: string, frames: number[], native: boolean): Promise<{ frames: Buffer[]; transferSyntaxUid: string }>;
   close(): Promise<void>;
 }
@@ -114,8 +115,8 @@ export function createTranscoder(opts: { size?: number; timeoutMs?: number; work
   }
 
   return {
-    async native(path) {
-      const r = await run({ op: 'native', path });
+    async native(path, target) {
+      const r = await run({ op: 'native', path, ...(target ? { target } : {}) });
       if (!r.ok) fail(r);
       if (!('bytes' in r)) throw new TranscodeError('worker', 'unexpected reply');
       return Buffer.from(r.bytes.buffer, r.bytes.byteOffset, r.bytes.byteLength);

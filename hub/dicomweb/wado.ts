@@ -10,9 +10,10 @@
  * the instance is transcoded back to Explicit VR Little Endian (1.2.840.10008.1.2.1) in a worker
  * thread (transcode-pool.ts): for what the agent compressed, the result is the modality's
  * original, elements byte for byte and pixels bit for bit. Content that cannot be rebuilt that
- * way (lossy YBR, Implicit VR or Big Endian as received) is served in its stored syntax, the
- * part's Content-Type saying which — unless the client asked for one syntax only in a bare
- * single-part answer, which is 406. Another target syntax than Explicit VR LE is 406.
+ * way (lossy YBR, Big Endian as received) is served in its stored syntax, the part's
+ * Content-Type saying which — unless the client asked for one syntax only in a bare single-part
+ * answer, which is 406. A lossless compressed target (JPEG-LS, HTJ2K, J2K, JPEG XL, RLE) is
+ * re-encoded from the native instance in the worker; other targets are 406.
  * Each retrieval is audited (DCM 110103) before any byte is sent.
  */
 import { randomBytes } from 'node:crypto';
@@ -29,8 +30,11 @@ import type { InstanceEntry } from '../catalog/instance-index.ts';
 import { assertUid } from './qido.ts';
 import { errorBody } from '../../protocol/errors.ts';
 import { createTranscoder, TranscodeError, type Transcoder } from './transcode-pool.ts';
+import { CODEC_TRANSFER_SYNTAX } from '../../lib/codec/frame-codecs.ts';
 
 export const EXPLICIT_VR_LE = '1.2.840.10008.1.2.1';
+/** Lossless syntaxes the hub can re-encode to when asked (JPEG-LS, HTJ2K, J2K, JPEG XL, RLE). */
+const LOSSLESS_TARGETS: ReadonlySet<string> = new Set(Object.values(CODEC_TRANSFER_SYNTAX));
 
 type Wanted = { kind: 'multipart'; transferSyntax: string } | { kind: 'single'; transferSyntax: string } | { kind: 'none' };
 
@@ -108,7 +112,7 @@ export function registerWado(app: FastifyInstance, ctx: HubContext, transcoder?:
   async function transcoded(e: InstanceEntry, wanted: string): Promise<{ bytes: Buffer; ts: string } | undefined> {
     if (wanted === '*' || wanted === e.transferSyntaxUid) return undefined;
     try {
-      return { bytes: await tc().native(ctx.objects.pathOf(e.sha256)), ts: EXPLICIT_VR_LE };
+      return { bytes: await tc().native(ctx.objects.pathOf(e.sha256), wanted), ts: wanted };
     } catch (err) {
       if (err instanceof TranscodeError && err.kind === 'codec') return undefined; // served as stored
       throw new HubError('RELAIS_STORAGE_IO', `transcoding failed: ${(err as Error).message}`);
@@ -133,8 +137,8 @@ export function registerWado(app: FastifyInstance, ctx: HubContext, transcoder?:
     const wanted = negotiate(request.headers.accept, level === 'instance');
     if (wanted.kind === 'none') return notAcceptable(reply, 'this resource is served as multipart/related; type="application/dicom"');
     const target = wanted.transferSyntax;
-    if (target !== '*' && target !== EXPLICIT_VR_LE && !(await entriesOf(study, series, sop)).every((e) => e.transferSyntaxUid === target)) {
-      return notAcceptable(reply, `transcoding to ${target} is not available: ask transfer-syntax=* or ${EXPLICIT_VR_LE}`);
+    if (target !== '*' && target !== EXPLICIT_VR_LE && !LOSSLESS_TARGETS.has(target) && !(await entriesOf(study, series, sop)).every((e) => e.transferSyntaxUid === target)) {
+      return notAcceptable(reply, `transcoding to ${target} is not available: ask transfer-syntax=*, ${EXPLICIT_VR_LE} or ${[...LOSSLESS_TARGETS].join(', ')}`);
     }
     const entries = await entriesOf(study, series, sop);
     await present(entries);

@@ -157,6 +157,14 @@ test('frames of a compressed CT slice come back as the original pixels (octet-st
   const stored = await get(url, 'multipart/related; type="application/octet-stream"; transfer-syntax=*');
   assert.match(parseMultipartRelated(stored.body, boundaryOf(stored.type)!)[0]!.headers['content-type']!, /transfer-syntax=1\.2\.840\.10008\.1\.2\.4\.80/);
   assert.equal((await get(url.replace('/frames/1', '/frames/2'), 'application/octet-stream')).status, 404);
+  // Another lossless syntax when asked (re-encoded in the hub's worker), still identical.
+  const instanceUrl = url.replace('/frames/1', '');
+  const htj2k = await get(instanceUrl, 'application/dicom; transfer-syntax=1.2.840.10008.1.2.4.201');
+  assert.equal(htj2k.status, 200, htj2k.body.toString().slice(0, 200));
+  assert.match(htj2k.type, /transfer-syntax=1\.2\.840\.10008\.1\.2\.4\.201$/);
+  assert.equal(parseFileMeta(htj2k.body).transferSyntaxUid, '1.2.840.10008.1.2.4.201');
+  assert.equal(sameInstance(readFileSync(file), htj2k.body, codecs), null);
+  assert.equal((await get(instanceUrl, 'application/dicom; transfer-syntax=1.2.840.10008.1.2.4.50')).status, 406, 'lossy is never made');
 });
 
 test('the CT series preview reached the hub ahead of its pixels: served as WebP (auth-checked) and on the study page', { skip }, async () => {
