@@ -226,7 +226,11 @@ test('request on the site page → radiologist answers in Chromium → worklist 
     await waitFor(async () => (await catalog.get(request.studyInstanceUid))?.requestId === request.requestId, 'the matched study linked at the hub', SLOW);
     await waitFor(() => hub!.hub.clinical!.requests.get(request.requestId)?.studies.includes(request.studyInstanceUid), 'the request knows its study', SLOW);
     await waitFor(() => engine.getCase(request.requestId)?.studyInstanceUid === request.studyInstanceUid, 'the images joined the request’s case', SLOW);
-    const heldMismatch = await waitFor(async () => (await catalog.get(MISMATCH))?.hold, 'the mismatch held', SLOW);
+    // The hold can reach the hub before the (compressed) images: wait for both.
+    const heldMismatch = await waitFor(async () => {
+      const r = await catalog.get(MISMATCH);
+      return r?.hold && r.patient?.id ? r.hold : undefined;
+    }, 'the mismatch held with its images', SLOW);
     assert.equal((await catalog.get(MISMATCH))!.status, 'held');
     assert.deepEqual(heldMismatch.reasons, ['patient-id-differs']);
     assert.equal((await catalog.get(MISMATCH))!.patient.id, 'IPP-9999', 'the original value is kept');
@@ -251,12 +255,19 @@ test('request on the site page → radiologist answers in Chromium → worklist 
     assert.equal((await catalog.get(MISMATCH))!.status, 'held');
 
     // 5. The radiologist opens her worklist, takes the case in charge from the report page,
-    //    writes from the stroke template with a critical finding, and signs (password + TOTP).
+    //    opens the viewer, writes from the stroke template with a critical finding, and signs (password + TOTP).
     await rad.goto(`${hubUrl}/my-cases`);
     const row = `[data-case="${request.requestId}"]`;
     await rad.waitForSelector(`${row} [data-link="report"]`);
     assert.ok(await rad.$(`${row} [data-link="viewer"][href="/studies/${request.studyInstanceUid}/viewer"]`), 'a link to the viewer');
     await rad.screenshot({ path: join(shots, 'hub-worklist-fr.png'), fullPage: true });
+    // The viewer, from the worklist: the matched study's images load from the hub's DICOMweb.
+    await Promise.all([rad.waitForURL(/\/viewer$/), rad.click(`${row} [data-link="viewer"]`)]);
+    await rad.waitForSelector('[data-testid="viewer"][data-complete="true"]', { timeout: 60_000 });
+    await rad.waitForSelector('[data-testid="viewer-canvas"][data-rendered]');
+    await rad.screenshot({ path: join(shots, 'hub-viewer-fr.png') });
+    await rad.goto(`${hubUrl}/my-cases`);
+    await rad.waitForSelector(`${row} [data-link="report"]`);
     await Promise.all([rad.waitForURL(/\/report$/), rad.click(`${row} [data-link="report"]`)]);
     await Promise.all([rad.waitForURL(/done=takenInCharge/), rad.click('#take')]);
     assert.equal(engine.getCase(request.requestId)!.state, 'acknowledged');
@@ -312,7 +323,7 @@ test('request on the site page → radiologist answers in Chromium → worklist 
     assert.ok((await rad.$$('#timeline li')).length >= 8);
     await rad.screenshot({ path: join(shots, 'hub-report-signed-fr.png'), fullPage: true });
     assert.deepEqual(errors, [], 'no script error in the pages');
-    for (const f of ['hub-worklist-fr.png', 'hub-request-answer-fr.png', 'hub-report-editor-fr.png', 'hub-report-signed-fr.png', 'hub-reconciliation-fr.png']) assert.ok(existsSync(join(shots, f)), f);
+    for (const f of ['hub-worklist-fr.png', 'hub-viewer-fr.png', 'hub-request-answer-fr.png', 'hub-report-editor-fr.png', 'hub-report-signed-fr.png', 'hub-reconciliation-fr.png']) assert.ok(existsSync(join(shots, f)), f);
     t.diagnostic(`screenshots in ${shots}`);
     t.diagnostic(`request ${request.accessionNumber}: answered, worklist, 3 matched + 2 held, report signed in Chromium and in Orthanc, ${Date.now() - T0} ms`);
   } finally {

@@ -232,7 +232,8 @@ async function loadStudy(): Promise<void> {
     ([info]) => {
       if (!info) return undefined;
       const date = text(info, '00080020');
-      const parts = [text(info, '00100010'), date ? `${date.slice(6, 8)}/${date.slice(4, 6)}/${date.slice(0, 4)}` : '', text(info, '00081030'), (info['00080061']?.Value ?? []).join('/')];
+      const name = text(info, '00100010').replace(/\^+/g, ' ').trim(); // PN components, as a person reads them
+      const parts = [name, date ? `${date.slice(6, 8)}/${date.slice(4, 6)}/${date.slice(0, 4)}` : '', text(info, '00081030'), (info['00080061']?.Value ?? []).join('/')];
       const el = document.querySelector<HTMLElement>('[data-testid="study-info"]');
       if (el) el.textContent = parts.filter(Boolean).join(' · ');
       return Number(first(info, '00201206') ?? 0) || undefined;
