@@ -5,6 +5,8 @@
  * relay) with each tool, side by side in one run, interleaved run by run, and prints one JSON
  * line per (profile, tool): bench, profile, tool, study, studyBytes, seconds (median),
  * linkBitsPerSecond, efficiency = studyBytes × 8 / (link rate × seconds), resentBytes, plus
+ * firstPreviewSeconds (Relais: the first
+ * series preview at the hub, counted from the last instance acknowledged to the modality), plus
  * diagnostics (per-run seconds, TCP retransmissions in the site namespace, relay drops).
  * Tools: `storescu` (DCMTK anchor, TCP_NODELAY=1), `http1` (curl, one stream), and `relais` once
  * `relaisTransfer` below is plugged in. Study: the shared CT (54 slices) or `--slices N` made from
@@ -122,6 +124,7 @@ export async function main(argv: string[]): Promise<void> {
             linkBitsPerSecond: rate,
             efficiency: round((study.bytes * 8) / (rate * seconds), 3),
             resentBytes: resent.length ? median(resent) : null,
+            firstPreviewSeconds: roundOrNull(medianOrNull(rs.map((x) => x.firstPreviewSeconds ?? null))),
             runs: rs.length,
             complete: rs.filter((x) => x.complete).length,
             runSeconds: rs.map((x) => round(x.seconds)),
@@ -172,4 +175,13 @@ async function runOnce(bed: Testbed, tool: TransferTool, o: { study: Study; capM
     await bed.relay.restore().catch(() => {});
     await rm(workDir, { recursive: true, force: true });
   }
+}
+
+function medianOrNull(xs: ReadonlyArray<number | null>): number | null {
+  const known = xs.filter((x): x is number => x !== null);
+  return known.length ? median(known) : null;
+}
+
+function roundOrNull(x: number | null): number | null {
+  return x === null ? null : round(x);
 }

@@ -127,7 +127,17 @@ export async function relaisTransfer({ bed, study, workDir, capMs }: TransferCon
   const pair = await startRelaisPair(bed, workDir);
   try {
     const t0 = performance.now();
+    // Previews first (issue 4): when does the first series preview land in the hub's data?
+    let firstPreviewAt: number | undefined;
+    let watching = true;
+    const previewWatch = (async () => {
+      while (watching && firstPreviewAt === undefined) {
+        if (await hasPreview(pair.hubDir)) firstPreviewAt = performance.now();
+        else await new Promise((r) => setTimeout(r, 50)); // sampling the hub's disk, not synchronisation
+      }
+    })();
     const code = await pair.send(study.files);
+    const lastAtAgent = performance.now();
     if (code !== 0) throw new Error(`storescu to the agent failed (${code})`);
     let stored = new Map<string, number>();
     const complete = await pollUntil(
@@ -139,6 +149,12 @@ export async function relaisTransfer({ bed, study, workDir, capMs }: TransferCon
       { timeoutMs: capMs, intervalMs: 100 },
     ).then(() => true, () => false);
     const seconds = (performance.now() - t0) / 1000;
+    if (firstPreviewAt === undefined) {
+      // The study is complete: give a late preview a few more seconds, then stop looking.
+      await pollUntil(async () => (firstPreviewAt !== undefined ? true : undefined), 'a preview', { timeoutMs: 15_000, intervalMs: 100 }).catch(() => undefined);
+    }
+    watching = false;
+    await previewWatch;
     const counters = agentCounters(pair.agent);
     await pair.agent.stop(10_000);
     const c = await counters;
@@ -147,9 +163,22 @@ export async function relaisTransfer({ bed, study, workDir, capMs }: TransferCon
       deliveredBytes: Math.round((study.bytes * stored.size) / study.files.length),
       complete,
       resentBytes: c?.resentBytes ?? null,
+      firstPreviewSeconds: firstPreviewAt === undefined ? null : (firstPreviewAt - lastAtAgent) / 1000,
       detail: { instancesStored: stored.size, duplicates: [...stored.values()].filter((n) => n > 1).length, sentBytes: c?.sentBytes ?? null },
     };
   } finally {
     await pair.stop();
   }
+}
+
+/** A series preview is stored somewhere under DATA/studies/<ab>/<study>/previews/ (hub/previews/store.ts). */
+async function hasPreview(hubDir: string): Promise<boolean> {
+  const root = join(hubDir, 'studies');
+  for (const a of await readdir(root).catch(() => [] as string[])) {
+    for (const b of await readdir(join(root, a)).catch(() => [] as string[])) {
+      const names = await readdir(join(root, a, b, 'previews')).catch(() => [] as string[]);
+      if (names.some((n) => n.endsWith('.json'))) return true;
+    }
+  }
+  return false;
 }

@@ -24,6 +24,10 @@ export interface ToolRun {
   deliveredBytes: number;
   complete: boolean;
   resentBytes: number | null;
+  /** Seconds from the last instance acknowledged to the modality to the first series preview
+   * stored at the hub (negative: the preview was there before the modality finished); null when
+   * the tool has no previews or none came. */
+  firstPreviewSeconds?: number | null;
   detail?: Record<string, unknown>;
 }
 
