@@ -90,7 +90,8 @@ export function registerRequestRoutes(app: FastifyInstance, ctx: HubContext, dep
 
   app.get('/api/v1/reports/:id', { config: { access: userMay('requests:read') } }, async (request) => {
     const r = reports.get((request.params as { id: string }).id);
-    if (!r) throw new HubError('RELAIS_NOT_FOUND');
+    // The report's case is its request's, or its study's own: not yours answers 404 like the rest.
+    if (!r || (deps.mayOpen && !deps.mayOpen(userOf(request), r.requestId ?? r.studyInstanceUid))) throw new HubError('RELAIS_NOT_FOUND');
     const { text, conclusion, patient, ...meta } = r;
     return meta;
   });

@@ -110,6 +110,11 @@ test('report editor: take in charge, template, draft, re-authenticated signature
   assert.equal(doc.signed.sha256, reports[0]!.sha256, 'the original digest is kept');
   assert.equal(doc.addenda[0].content.completes, reports[0]!.sha256);
   assert.ok(h.t.dispatch.engine.getCase(c.caseId)!.timeline.some((e) => e.type === 'addendum-signed'));
+  // The report's status through the API: the case's radiologist and operators, not another team.
+  const reportApi = `/api/v1/reports/${reports[0]!.reportId}`;
+  assert.equal((await hub.app.inject({ url: reportApi, headers: as(h.tokens.n1) })).statusCode, 200);
+  assert.equal((await hub.app.inject({ url: reportApi, headers: as(h.tokens.operator) })).statusCode, 200);
+  assert.equal((await hub.app.inject({ url: reportApi, headers: as(h.tokens.x9) })).statusCode, 404, 'another team: not found, like the pages');
 
   // Acts: the operator exports them as CSV; nothing identifying; radiologists may not.
   const csv = await hub.app.inject({ url: '/api/v1/acts.csv?from=2026-06-02&to=2026-06-02', headers: as(h.tokens.operator) });
