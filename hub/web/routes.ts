@@ -41,6 +41,10 @@ const NAV: ReadonlyArray<NavItem & { permission: Permission }> = [
   { href: '/cases', key: 'navCases', permission: 'cases:list' },
   { href: '/rota', key: 'navRota', permission: 'rota:read' },
   { href: '/my-cases', key: 'navMyCases', permission: 'cases:acknowledge' },
+  // The clinical pages (hub/reading): requests, reconciliation of held studies, acts.
+  { href: '/requests', key: 'navRequests', permission: 'requests:read' },
+  { href: '/reconciliation', key: 'navReconcile', permission: 'reconcile' },
+  { href: '/acts', key: 'navActs', permission: 'cases:list' },
 ];
 
 function navFor(request: FastifyRequest): NavItem[] {

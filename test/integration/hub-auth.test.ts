@@ -121,6 +121,13 @@ test('S3: dispatch routes follow the role matrix (403 outside it, never 401/403 
       assert.match(String(res.headers['content-type']), /^text\/html/);
     }
   }
+  // Their navigation offers the clinical pages each role may open, and only those.
+  const navOf = async (role: Role, path: string) => [...(await t.hub.app.inject({ url: path, headers: bearer(t.tokens[role]) })).body.matchAll(/<a [^>]*href="(\/[a-z-]*)"/g)].map((m) => m[1]);
+  const opNav = await navOf('operator', '/cases');
+  for (const href of ['/requests', '/reconciliation', '/acts']) assert.ok(opNav.includes(href), `operator nav has ${href}: ${opNav.join(' ')}`);
+  const radNav = await navOf('radiologist', '/my-cases');
+  assert.ok(radNav.includes('/requests'), `radiologist nav has /requests: ${radNav.join(' ')}`);
+  for (const href of ['/reconciliation', '/acts']) assert.ok(!radNav.includes(href), `radiologist nav has no ${href}`);
   // Operators may put someone else on call (overrides), not edit the rest of the rota.
   const team = await t.hub.app.inject({ method: 'PUT', url: '/api/v1/dispatch/rota/teams/x', headers: bearer(t.tokens.operator), payload: {} });
   assert.equal(team.statusCode, 403);
