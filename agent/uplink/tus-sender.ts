@@ -84,7 +84,9 @@ export function createTusSender(o: TusSenderOptions): ResumableSender & { close(
     return new Promise<Attempt>((resolve, reject) => {
       if (signal.aborted) return reject(new HubUnreachableError('ABORTED', 'request aborted'));
       let settled = false;
-      let lastSent = -1;
+      // Progress events count from the upload's start: a new upload starts at 0; a resumed one at
+      // an offset only the HEAD answer knows, so its first event is a baseline, not bytes sent.
+      let lastSent = resumeUrl ? -1 : 0;
       let accepted = 0;
       let sent = 0;
       let stall: TimerHandle | undefined;
