@@ -27,13 +27,18 @@ const ENTRIES = {
 
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 
-function asset(body: Buffer, type: string): Asset {
+/** An asset with its content hash as ETag. */
+export function assetOf(body: Buffer, type: string): Asset {
   return { body, type, etag: `"${createHash('sha256').update(body).digest('hex').slice(0, 16)}"` };
 }
 
-export async function buildWebAssets(): Promise<Map<AssetName, Asset>> {
+/**
+ * Browser bundles (esm, minified, in memory) of `entryPoints` (output name → absolute path):
+ * one JavaScript asset per entry, keyed `<name>.js`. Shared by the hub's pages and its viewer.
+ */
+export async function bundleForBrowser(entryPoints: Record<string, string>): Promise<Map<string, Asset>> {
   const result = await build({
-    entryPoints: Object.fromEntries(Object.entries(ENTRIES).map(([name, path]) => [name, here(path)])),
+    entryPoints,
     bundle: true,
     format: 'esm',
     platform: 'browser',
@@ -44,11 +49,16 @@ export async function buildWebAssets(): Promise<Map<AssetName, Asset>> {
     logLevel: 'silent',
     legalComments: 'none',
   });
-  const out = new Map<AssetName, Asset>();
+  const out = new Map<string, Asset>();
   for (const f of result.outputFiles) {
-    const name = f.path.split(/[\\/]/).pop() as AssetName;
-    if (name.endsWith('.js')) out.set(name, asset(Buffer.from(f.contents), 'text/javascript; charset=utf-8'));
+    const name = f.path.split(/[\\/]/).pop()!;
+    if (name.endsWith('.js')) out.set(name, assetOf(Buffer.from(f.contents), 'text/javascript; charset=utf-8'));
   }
-  out.set('app.css', asset(await readFile(here('./style.css')), 'text/css; charset=utf-8'));
+  return out;
+}
+
+export async function buildWebAssets(): Promise<Map<AssetName, Asset>> {
+  const out = (await bundleForBrowser(Object.fromEntries(Object.entries(ENTRIES).map(([name, path]) => [name, here(path)])))) as Map<AssetName, Asset>;
+  out.set('app.css', assetOf(await readFile(here('./style.css')), 'text/css; charset=utf-8'));
   return out;
 }
