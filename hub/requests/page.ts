@@ -7,6 +7,7 @@
 import type { HubRequestRecord } from './request-store.ts';
 import type { StudyRecord } from '../catalog/study-record.ts';
 import { examLabel } from './request-service.ts';
+import { escapeHtml } from '../web/escape-html.ts';
 
 const T = {
   fr: {
@@ -23,9 +24,6 @@ const T = {
   },
 } as const;
 
-export function escapeHtml(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
-}
 
 export function requestsPage(lang: 'fr' | 'en', requests: HubRequestRecord[], held: StudyRecord[], withIdentity: boolean): string {
   const t = T[lang];
