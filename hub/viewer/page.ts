@@ -6,8 +6,9 @@
  */
 import { VIEWER_TEXTS, type ViewerLang, type ViewerTextKey } from './texts.ts';
 import { PRESET_NAMES } from './client/windowing.ts';
+import { escapeHtml as esc } from '../web/escape-html.ts';
+import { pageShell } from '../web/pages.ts';
 
-const esc = (s: string) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
 export function viewerPage(lang: ViewerLang, studyUid: string): string {
   const d = VIEWER_TEXTS[lang];
@@ -16,19 +17,7 @@ export function viewerPage(lang: ViewerLang, studyUid: string): string {
     `<button type="button" class="tool" data-tool="${id}" data-testid="tool-${id}" aria-pressed="${pressed}" ${tx(k)}</button>`;
   const presets = PRESET_NAMES.map((p, i) => `<button type="button" class="preset ct-only" data-preset="${p}" data-testid="preset-${p}" title="${i + 1}" ${tx(`preset_${p}`)}</button>`).join('');
   const other = lang === 'fr' ? 'en' : 'fr';
-  return `<!doctype html>
-<html lang="${lang}" data-lang="${lang}">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer">
-<title>Relais — ${esc(d.title)}</title>
-<link rel="stylesheet" href="/assets/app.css">
-<link rel="stylesheet" href="/viewer/assets/viewer.css">
-<script type="module" src="/viewer/assets/viewer.js"></script>
-</head>
-<body class="viewer-page">
-<header class="top">
+  return pageShell(lang, `Relais — ${esc(d.title)}`, 'viewer-page', `<header class="top">
   <span class="brand">Relais</span><h1 ${tx('title')}</h1>
   <nav class="nav"><a href="/my-cases" data-testid="viewer-back" ${tx('back')}</a></nav>
   <span class="study-info" data-testid="study-info"></span>
@@ -65,10 +54,7 @@ export function viewerPage(lang: ViewerLang, studyUid: string): string {
     </div>
     <p class="help" ${tx('help')}</p>
   </section>
-</main>
-</body>
-</html>
-`;
+</main>`, { script: '/viewer/assets/viewer.js', styles: ['/viewer/assets/viewer.css'] });
 }
 
 export function viewerNotFoundPage(lang: ViewerLang): string {

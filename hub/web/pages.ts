@@ -6,6 +6,15 @@
 import { DICTIONARIES, type Lang, type TextKey } from './i18n.ts';
 
 function shell(lang: Lang, title: string, bodyClass: string, body: string, script: string): string {
+  return pageShell(lang, title, bodyClass, body, { script: `/assets/${script}` });
+}
+
+/**
+ * The document every hub page with browser code is: language, the hub's stylesheet (plus
+ * `styles`), one module script. `title` and `body` are inserted as given (escaped by the caller).
+ */
+export function pageShell(lang: Lang, title: string, bodyClass: string, body: string, head: { script: string; styles?: readonly string[] }): string {
+  const styles = ['/assets/app.css', ...(head.styles ?? [])].map((href) => `<link rel="stylesheet" href="${href}">`).join('\n');
   return `<!doctype html>
 <html lang="${lang}" data-lang="${lang}">
 <head>
@@ -13,8 +22,8 @@ function shell(lang: Lang, title: string, bodyClass: string, body: string, scrip
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="no-referrer">
 <title>${title}</title>
-<link rel="stylesheet" href="/assets/app.css">
-<script type="module" src="/assets/${script}"></script>
+${styles}
+<script type="module" src="${head.script}"></script>
 </head>
 <body class="${bodyClass}">
 ${body}
