@@ -7,7 +7,8 @@
  * original travels), counted in stats. A worker that cannot start fails the queued tasks the
  * same way and is retried on the next request. `close()` ends every worker.
  */
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startWorker } from '../../lib/worker-entry.ts';
 import { stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { createSystemClock, type Clock, type TimerHandle } from '../../lib/clock.ts';
@@ -109,10 +110,7 @@ export function createCompressor(opts: CompressorOptions = {}): Compressor {
   }
 
   function spawn(): Slot {
-    const workerOpts = { workerData: { wasmDir: opts.wasmDir }, ...(opts.execArgv ? { execArgv: opts.execArgv } : {}) };
-    const worker = workerUrl.pathname.endsWith('.ts')
-      ? new Worker(tsBootstrap(workerUrl), { ...workerOpts, eval: true })
-      : new Worker(workerUrl, workerOpts);
+    const worker = startWorker(workerUrl, { workerData: { wasmDir: opts.wasmDir }, ...(opts.execArgv ? { execArgv: opts.execArgv } : {}) });
     const slot: Slot = { worker, ready: false };
     slots.add(slot);
     let lastError = '';
@@ -206,13 +204,4 @@ export function createCompressor(opts: CompressorOptions = {}): Compressor {
       await Promise.all([...slots].map((s) => s.worker.terminate()));
     },
   };
-}
-
-/**
- * Node 20 does not apply tsx's loader hooks to worker threads started from a .ts file: when
- * running from source, the worker registers tsx itself, then imports the entry.
- */
-function tsBootstrap(entry: URL): string {
-  const api = import.meta.resolve('tsx/esm/api');
-  return `import(${JSON.stringify(api)}).then(({ register }) => { register(); return import(${JSON.stringify(entry.href)}); });`;
 }
