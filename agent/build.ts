@@ -28,16 +28,12 @@ const workerOutfile = join(outDir, 'compress-worker.cjs');
 
 rmSync(outDir, { recursive: true, force: true });
 mkdirSync(outDir, { recursive: true });
+/** What the agent and its compression worker are both built with. */
+const NODE_BUNDLE = { bundle: true, platform: 'node', target: 'node20', format: 'cjs', external: EXTERNALS, minify: true, keepNames: true } as const;
 const result = await build({
+  ...NODE_BUNDLE,
   entryPoints: [join(root, 'agent', 'standalone.ts')],
   outfile,
-  bundle: true,
-  platform: 'node',
-  target: 'node20',
-  format: 'cjs',
-  external: EXTERNALS,
-  minify: true,
-  keepNames: true,
   legalComments: 'linked',
   metafile: true,
   logLevel: 'warning',
@@ -45,14 +41,8 @@ const result = await build({
 });
 await build({
   entryPoints: [WORKER_ENTRY],
+  ...NODE_BUNDLE,
   outfile: workerOutfile,
-  bundle: true,
-  platform: 'node',
-  target: 'node20',
-  format: 'cjs',
-  external: EXTERNALS,
-  minify: true,
-  keepNames: true,
   legalComments: 'none',
   logLevel: 'error',
 });
